@@ -1,0 +1,54 @@
+/* exec.h — one attempt of one step: stage outputs, call the op through the host table, commit outputs to the store. */
+#ifndef SCILOOP_ENGINE_EXEC_H
+#define SCILOOP_ENGINE_EXEC_H
+
+#include "../plugin/host.h"
+
+/* Everything needed to run one attempt, whichever executor runs it. */
+typedef struct sx_spec {
+    const pl_op *op;
+    const char *step_id;
+    int attempt, threads, gpus;
+    uint64_t seed;
+    const char *const *params;           /* op->n_params; NULL = no value */
+    const size_t *input_counts;          /* op->n_inputs */
+    const char *const *const *input_paths;
+    const char *stage;                   /* unique path prefix for this attempt's staging */
+    const char *objects_dir;             /* store objects folder */
+    const char *log_path;
+    volatile int *cancel_flag;
+    sli_progress_fn on_progress;
+    sli_notice_fn on_notice;
+    void *user;
+} sx_spec;
+
+typedef struct sx_result {
+    sl_status status;
+    char *message;                       /* why it failed, or NULL */
+    char **out_paths;                    /* op->n_outputs store paths */
+    char (*out_hashes)[SL_HASH_HEX_SIZE];
+    uint64_t *out_sizes;
+    size_t n_outputs;
+    size_t n_values;
+    char **value_names, **value_texts;
+    double cpu;                          /* seconds of CPU the attempt used (thread time inline) */
+    long peak_rss_kb;                    /* peak resident set (worker process; process-wide inline) */
+} sx_result;
+
+/* Run the attempt. Outputs are written under spec->stage, then hashed and moved into the store;
+ * on any failure nothing reaches the store and the staging is removed. Fills `res` (free with
+ * sx_result_free) and returns res->status. */
+sl_status sx_execute(const sx_spec *spec, sx_result *res);
+
+void sx_result_free(sx_result *res);
+
+/* Serialise a spec for a worker process (`sciloop step`) and read it back there. The reader
+ * loads the op's plugin from `plugin_path` into `reg` and allocates everything in `arena`. */
+char *sx_spec_to_json(const sx_spec *spec, const char *plugin_path);
+sl_status sx_spec_from_json(const char *path, pl_registry *reg, sli_arena *arena, sx_spec *spec);
+
+/* Result files written by a worker (atomically) and read by the engine. */
+sl_status sx_result_write(const char *path, const sx_result *res);
+sl_status sx_result_read(const char *path, size_t n_outputs, sx_result *res);
+
+#endif

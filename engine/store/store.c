@@ -1,0 +1,340 @@
+/* store.c — content-addressed objects, the fsync'd append-only journal/cache index, and the work-directory lock. */
+#define _GNU_SOURCE
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct st_store {
+    char *root, *objects, *tmp, *journal_path;
+    int lock_fd, journal_fd;
+    sli_arena *arena;    /* records and their strings */
+    sli_map by_key;      /* key -> st_record* (latest) */
+    sli_map by_step;     /* step id -> st_record* (latest) */
+    pthread_mutex_t mu;
+    double last_sync;
+    int dirty;
+};
+
+const char *st_root(const st_store *s) { return s->root; }
+const char *st_tmp_dir(const st_store *s) { return s->tmp; }
+const char *st_objects_dir(const st_store *s) { return s->objects; }
+
+char *st_object_path(const char *objects_dir, const char *hash, const char *type) {
+    return sli_xasprintf("%s/%.2s/%s%s", objects_dir, hash, hash, sl_artifact_type_ext(type));
+}
+
+static st_record *copy_record(sli_arena *a, const st_record *r) {
+    st_record *c = sli_arena_alloc(a, sizeof *c);
+    c->key = sli_arena_strdup(a, r->key);
+    c->step = sli_arena_strdup(a, r->step);
+    c->op = sli_arena_strdup(a, r->op);
+    c->parts = sli_arena_strdup(a, r->parts ? r->parts : "");
+    c->time = r->time;
+    c->wall = r->wall;
+    c->n_outputs = r->n_outputs;
+    c->outputs = sli_arena_alloc(a, (r->n_outputs + 1) * sizeof *c->outputs);
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        c->outputs[i] = r->outputs[i];
+        c->outputs[i].port = sli_arena_strdup(a, r->outputs[i].port);
+        c->outputs[i].type = sli_arena_strdup(a, r->outputs[i].type);
+    }
+    c->n_values = r->n_values;
+    c->value_names = sli_arena_alloc(a, (r->n_values + 1) * sizeof(char *));
+    c->value_texts = sli_arena_alloc(a, (r->n_values + 1) * sizeof(char *));
+    for (size_t i = 0; i < r->n_values; i++) {
+        c->value_names[i] = sli_arena_strdup(a, r->value_names[i]);
+        c->value_texts[i] = sli_arena_strdup(a, r->value_texts[i]);
+    }
+    return c;
+}
+
+static void index_record(st_store *s, st_record *r) {
+    sli_map_put(&s->by_key, r->key, r);
+    sli_map_put(&s->by_step, r->step, r);
+}
+
+static const char *jstr(json_t *o, const char *k) {
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* Parse one journal line; malformed lines (a torn write at a kill) are skipped. */
+static void load_line(st_store *s, const char *line, size_t len) {
+    json_error_t err;
+    json_t *o = json_loadb(line, len, 0, &err);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return;
+    }
+    st_record r = {0};
+    r.key = jstr(o, "key");
+    r.step = jstr(o, "step");
+    r.op = jstr(o, "op");
+    r.parts = jstr(o, "parts");
+    r.time = json_real_value(json_object_get(o, "time"));
+    r.wall = json_real_value(json_object_get(o, "wall"));
+    json_t *outs = json_object_get(o, "outputs");
+    size_t n = json_array_size(outs);
+    st_output *ov = sli_xcalloc(n + 1, sizeof *ov);
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(outs, i);
+        ov[i].port = jstr(x, "port");
+        ov[i].type = jstr(x, "type");
+        snprintf(ov[i].hash, sizeof ov[i].hash, "%s", jstr(x, "hash"));
+        ov[i].size = (uint64_t)json_integer_value(json_object_get(x, "size"));
+    }
+    r.outputs = ov;
+    r.n_outputs = n;
+    json_t *vals = json_object_get(o, "values");
+    size_t nv = json_object_size(vals), k = 0;
+    const char **vn = sli_xcalloc(nv + 1, sizeof *vn), **vt = sli_xcalloc(nv + 1, sizeof *vt);
+    const char *name;
+    json_t *val;
+    json_object_foreach(vals, name, val) {
+        vn[k] = name;
+        vt[k] = json_string_value(val) ? json_string_value(val) : "";
+        k++;
+    }
+    r.value_names = vn;
+    r.value_texts = vt;
+    r.n_values = k;
+    if (*r.key && *r.step) index_record(s, copy_record(s->arena, &r));
+    free(ov);
+    free(vn);
+    free(vt);
+    json_decref(o);
+}
+
+static sl_status load_journal(st_store *s, int writable) {
+    char *text = NULL;
+    size_t len = 0;
+    sl_status st = sl_read_file(s->journal_path, 0, &text, &len);
+    if (st == SL_ERR_NOT_FOUND) {
+        sl_clear_error();
+        return SL_OK;
+    }
+    if (st != SL_OK) return st;
+    size_t good = 0;
+    for (size_t i = 0; i < len;) {
+        char *nl = memchr(text + i, '\n', len - i);
+        if (!nl) break; /* a record without its newline was cut short by a kill */
+        load_line(s, text + i, (size_t)(nl - (text + i)));
+        i = (size_t)(nl - text) + 1;
+        good = i;
+    }
+    free(text);
+    if (writable && good < len && truncate(s->journal_path, (off_t)good) != 0)
+        return sl_set_error(SL_ERR_IO, "%s: cannot drop the torn last record: %s", s->journal_path, strerror(errno));
+    return SL_OK;
+}
+
+static sl_status open_common(const char *workdir, int writable, st_store **out) {
+    *out = NULL;
+    st_store *s = sli_xcalloc(1, sizeof *s);
+    s->root = sli_path_absolute(workdir);
+    s->objects = sli_xasprintf("%s/store", s->root);
+    s->tmp = sli_xasprintf("%s/tmp", s->root);
+    s->journal_path = sli_xasprintf("%s/journal", s->root);
+    s->lock_fd = s->journal_fd = -1;
+    s->arena = sli_arena_create();
+    pthread_mutex_init(&s->mu, NULL);
+    sl_status st = SL_OK;
+    if (writable) {
+        st = sli_mkdirs(s->objects, 0755);
+        if (st == SL_OK) st = sli_mkdirs(s->tmp, 0755);
+        if (st == SL_OK) {
+            char *lock = sli_xasprintf("%s/lock", s->root);
+            s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+            if (s->lock_fd < 0) {
+                st = sl_set_error(SL_ERR_IO, "%s: cannot create the lock file: %s", lock, strerror(errno));
+            } else if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+                char pid[32] = "";
+                ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+                pid[n > 0 ? n : 0] = '\0';
+                st = sl_set_error(SL_ERR_IO, "%s is in use by another sciloop run (pid %s); wait for it or use --workdir",
+                                  s->root, *pid ? pid : "unknown");
+            } else {
+                char pid[32];
+                int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+                if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pid, (size_t)n, 0) != n) {
+                    /* the pid is only informative */
+                }
+            }
+            free(lock);
+        }
+        /* staging areas of an earlier, killed run: nothing in them was committed */
+        if (st == SL_OK) {
+            sli_remove_tree(s->tmp);
+            st = sli_mkdirs(s->tmp, 0755);
+        }
+    }
+    if (st == SL_OK) st = load_journal(s, writable);
+    if (st == SL_OK && writable) {
+        s->journal_fd = open(s->journal_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (s->journal_fd < 0) st = sl_set_error(SL_ERR_IO, "%s: cannot open the journal: %s", s->journal_path, strerror(errno));
+    }
+    if (st != SL_OK) {
+        st_close(s);
+        return st;
+    }
+    s->last_sync = sli_now_mono();
+    *out = s;
+    return SL_OK;
+}
+
+sl_status st_open(const char *workdir, st_store **out) { return open_common(workdir, 1, out); }
+sl_status st_open_readonly(const char *workdir, st_store **out) { return open_common(workdir, 0, out); }
+
+void st_close(st_store *s) {
+    if (!s) return;
+    if (s->journal_fd >= 0) {
+        if (s->dirty) fsync(s->journal_fd);
+        close(s->journal_fd);
+    }
+    if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
+    sli_map_free(&s->by_key);
+    sli_map_free(&s->by_step);
+    sli_arena_destroy(s->arena);
+    pthread_mutex_destroy(&s->mu);
+    free(s->root);
+    free(s->objects);
+    free(s->tmp);
+    free(s->journal_path);
+    free(s);
+}
+
+const st_record *st_lookup(st_store *s, const char *key) {
+    pthread_mutex_lock(&s->mu);
+    const st_record *r = sli_map_get(&s->by_key, key);
+    pthread_mutex_unlock(&s->mu);
+    if (!r) return NULL;
+    /* a record is only as good as its objects: all must be present, files at their size */
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        char *p = st_object_path(s->objects, r->outputs[i].hash, r->outputs[i].type);
+        struct stat sb;
+        int ok = stat(p, &sb) == 0 && (S_ISDIR(sb.st_mode) || (uint64_t)sb.st_size == r->outputs[i].size);
+        free(p);
+        if (!ok) return NULL;
+    }
+    return r;
+}
+
+const st_record *st_latest_for_step(const st_store *s, const char *step) {
+    return sli_map_get(&s->by_step, step);
+}
+
+sl_status st_append(st_store *s, const st_record *r) {
+    json_t *o = json_object();
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "key", json_string(r->key));
+    json_object_set_new(o, "step", json_string(r->step));
+    json_object_set_new(o, "op", json_string(r->op));
+    json_object_set_new(o, "time", json_real(r->time));
+    json_object_set_new(o, "wall", json_real(r->wall));
+    json_t *outs = json_array();
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "port", json_string(r->outputs[i].port));
+        json_object_set_new(x, "type", json_string(r->outputs[i].type));
+        json_object_set_new(x, "hash", json_string(r->outputs[i].hash));
+        json_object_set_new(x, "size", json_integer((json_int_t)r->outputs[i].size));
+        json_array_append_new(outs, x);
+    }
+    json_object_set_new(o, "outputs", outs);
+    json_t *vals = json_object();
+    for (size_t i = 0; i < r->n_values; i++) json_object_set_new(vals, r->value_names[i], json_string(r->value_texts[i]));
+    json_object_set_new(o, "values", vals);
+    json_object_set_new(o, "parts", json_string(r->parts ? r->parts : ""));
+    char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (!line) return sl_set_error(SL_ERR_NOMEM, "out of memory writing the journal");
+    size_t n = strlen(line);
+    line[n] = '\n'; /* json_dumps's NUL becomes the record separator: one write per record */
+    sl_status st = SL_OK;
+    pthread_mutex_lock(&s->mu);
+    size_t off = 0;
+    while (off < n + 1) {
+        ssize_t w = write(s->journal_fd, line + off, n + 1 - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            st = sl_set_error(SL_ERR_IO, "%s: cannot append: %s", s->journal_path, strerror(errno));
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (st == SL_OK) {
+        index_record(s, copy_record(s->arena, r));
+        s->dirty = 1;
+        double now = sli_now_mono();
+        if (now - s->last_sync > 0.05) {
+            fdatasync(s->journal_fd);
+            s->last_sync = now;
+            s->dirty = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(line);
+    return st;
+}
+
+sl_status st_sync(st_store *s) {
+    pthread_mutex_lock(&s->mu);
+    sl_status st = SL_OK;
+    if (s->journal_fd >= 0 && fdatasync(s->journal_fd) != 0)
+        st = sl_set_error(SL_ERR_IO, "%s: fsync failed: %s", s->journal_path, strerror(errno));
+    s->dirty = 0;
+    s->last_sync = sli_now_mono();
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+static uint64_t tree_size(const char *path) {
+    struct stat sb;
+    if (lstat(path, &sb) != 0) return 0;
+    return S_ISDIR(sb.st_mode) ? 0 : (uint64_t)sb.st_size;
+}
+
+sl_status st_commit_object(const char *objects_dir, const char *staged, const char *type,
+                           char hash[SL_HASH_HEX_SIZE], uint64_t *size_out, char **path_out) {
+    *path_out = NULL;
+    struct stat sb;
+    if (stat(staged, &sb) != 0) return sl_set_error(SL_ERR_NOT_FOUND, "output was not written (%s is missing)", staged);
+    int want_dir = sl_artifact_type_is_dir(type);
+    if (want_dir && !S_ISDIR(sb.st_mode))
+        return sl_set_error(SL_ERR_TYPE, "output of type '%s' must be a directory, but %s is a file", type, staged);
+    if (!want_dir && !S_ISREG(sb.st_mode))
+        return sl_set_error(SL_ERR_TYPE, "output of type '%s' must be a regular file, but %s is not", type, staged);
+    sl_status st = sl_artifact_hash(staged, hash);
+    if (st != SL_OK) return st;
+    *size_out = tree_size(staged);
+    char *dst = st_object_path(objects_dir, hash, type);
+    char *sub = sli_dirname(dst);
+    st = sli_mkdirs(sub, 0755);
+    free(sub);
+    if (st != SL_OK) {
+        free(dst);
+        return st;
+    }
+    if (sli_path_exists(dst)) {
+        sli_remove_tree(staged); /* identical content is already stored */
+    } else if (rename(staged, dst) != 0) {
+        if (errno == EEXIST || errno == ENOTEMPTY) {
+            sli_remove_tree(staged);
+        } else {
+            st = sl_set_error(SL_ERR_IO, "cannot move %s into the store: %s", staged, strerror(errno));
+            free(dst);
+            return st;
+        }
+    }
+    *path_out = dst;
+    return SL_OK;
+}

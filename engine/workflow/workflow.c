@@ -1,0 +1,407 @@
+/* workflow.c — safe libxml2 parsing of workflow files, XSD validation, and the XML → model walk. */
+#define _GNU_SOURCE
+#include "workflow.h"
+
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
+#include <sciloop/artifact.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WF_NS "urn:sciloop:workflow:1"
+#define WF_MAX_BYTES ((size_t)1 << 30)
+
+/* First error seen by libxml2 during a parse or validation. */
+typedef struct err_capture {
+    wf_workflow *wf;
+    int have;
+    int line, col;
+    char msg[1024];
+    int doctype; /* a DOCTYPE was refused */
+} err_capture;
+
+/* 1-based column of the first occurrence of `needle` on `line`, searching back up to 40 lines
+ * (a start tag may span lines and libxml2 records the line where it ends). 0 if not found. */
+static int find_col(const wf_workflow *wf, int *line, const char *needle) {
+    if (!wf->source || *line <= 0) return 0;
+    /* index of line starts, computed on demand by scanning; workflows are small relative to
+     * the cost of an error, so a linear scan per lookup is fine */
+    const char *s = wf->source, *end = wf->source + wf->source_len;
+    const char *starts[41];
+    int cur = 1;
+    const char *p = s;
+    int first = *line - 40 < 1 ? 1 : *line - 40;
+    while (p < end && cur < first) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) return 0;
+        p = nl + 1;
+        cur++;
+    }
+    int k = 0;
+    while (p < end && cur <= *line && k < 41) {
+        starts[k++] = p;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+        cur++;
+    }
+    size_t nlen = strlen(needle);
+    for (int i = k - 1; i >= 0; i--) {
+        const char *ls = starts[i];
+        const char *le = memchr(ls, '\n', (size_t)(end - ls));
+        if (!le) le = end;
+        for (const char *q = le - (le - ls >= (ptrdiff_t)nlen ? (ptrdiff_t)nlen : (le - ls)); q >= ls; q--) {
+            if ((size_t)(le - q) >= nlen && memcmp(q, needle, nlen) == 0 &&
+                (q == ls || q[-1] == ' ' || q[-1] == '\t' || q[-1] == '<' || nlen == 0)) {
+                *line = first + i;
+                return (int)(q - ls) + 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static wf_loc node_loc(const wf_workflow *wf, xmlNodePtr node) {
+    wf_loc l = {wf->path, (int)xmlGetLineNo(node), 0};
+    char needle[160];
+    snprintf(needle, sizeof needle, "<%s", (const char *)node->name);
+    int line = l.line;
+    int col = find_col(wf, &line, needle);
+    if (col) {
+        l.line = line;
+        l.col = col;
+    } else {
+        l.col = 1;
+    }
+    return l;
+}
+
+static wf_loc attr_loc(const wf_workflow *wf, xmlNodePtr node, const char *attr) {
+    wf_loc l = {wf->path, (int)xmlGetLineNo(node), 0};
+    char needle[160];
+    snprintf(needle, sizeof needle, "%s=", attr);
+    int line = l.line;
+    int col = find_col(wf, &line, needle);
+    if (!col) return node_loc(wf, node);
+    l.line = line;
+    l.col = col;
+    return l;
+}
+
+static void strip_ns_and_newline(char *msg) {
+    static const char ns[] = "{" WF_NS "}";
+    char *p;
+    while ((p = strstr(msg, ns)) != NULL) memmove(p, p + sizeof ns - 1, strlen(p + sizeof ns - 1) + 1);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+}
+
+static void on_error(void *user, xmlErrorPtr e) {
+    err_capture *c = user;
+    if (c->have || !e || e->level < XML_ERR_ERROR) return;
+    c->have = 1;
+    c->line = e->line;
+    c->col = e->int2;
+    snprintf(c->msg, sizeof c->msg, "%s", e->message ? e->message : "error");
+    strip_ns_and_newline(c->msg);
+    if (e->node && c->wf) {
+        wf_loc l = node_loc(c->wf, (xmlNodePtr)e->node);
+        /* for attribute errors, point at the attribute */
+        const char *q = strstr(c->msg, "attribute '");
+        if (q) {
+            char name[128];
+            if (sscanf(q + 11, "%127[^']", name) == 1) l = attr_loc(c->wf, (xmlNodePtr)e->node, name);
+        }
+        c->line = l.line;
+        c->col = l.col;
+    }
+}
+
+static void on_doctype(void *user, const xmlChar *name, const xmlChar *ext_id, const xmlChar *sys_id) {
+    (void)name;
+    (void)ext_id;
+    (void)sys_id;
+    xmlParserCtxtPtr ctxt = user;
+    err_capture *c = ctxt->_private;
+    if (!c->have) {
+        c->have = 1;
+        c->doctype = 1;
+        c->line = xmlSAX2GetLineNumber(ctxt);
+        c->col = xmlSAX2GetColumnNumber(ctxt);
+        snprintf(c->msg, sizeof c->msg,
+                 "DOCTYPE declarations are not allowed in workflow files (no DTDs or entities); "
+                 "expected the <workflow> element");
+    }
+    xmlStopParser(ctxt);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static const char *attr(wf_workflow *wf, xmlNodePtr n, const char *name) {
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (!v) return NULL;
+    char *s = sli_arena_strdup(wf->arena, (const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+static int is_el(xmlNodePtr n, const char *name) {
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+int wf_param_type_from_name(const char *name) {
+    static const char *names[] = {"string", "int", "float", "bool", "path", "enum", "list"};
+    for (int i = 0; i < 7; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
+}
+
+const char *wf_param_type_name(sl_param_type t) {
+    static const char *names[] = {"string", "int", "float", "bool", "path", "enum", "list"};
+    return (unsigned)t < 7 ? names[t] : "unknown";
+}
+
+static int parse_bool_text(const char *s) {
+    return s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "1") == 0);
+}
+
+static sl_status build_nodes(wf_workflow *wf, xmlNodePtr first, wf_node *parent, sli_ptrvec *out);
+
+static sl_status build_step(wf_workflow *wf, xmlNodePtr x, wf_node *n) {
+    n->op = attr(wf, x, "op");
+    n->op_loc = attr_loc(wf, x, "op");
+    n->resources = attr(wf, x, "resources");
+    n->resources_loc = attr_loc(wf, x, "resources");
+    n->retry = attr(wf, x, "retry");
+    n->retry_loc = attr_loc(wf, x, "retry");
+    n->timeout = attr(wf, x, "timeout");
+    n->timeout_loc = attr_loc(wf, x, "timeout");
+    n->when = attr(wf, x, "when");
+    n->when_loc = attr_loc(wf, x, "when");
+    size_t ni = 0, ns = 0;
+    for (xmlNodePtr c = x->children; c; c = c->next) {
+        if (is_el(c, "input")) ni++;
+        else if (is_el(c, "set")) ns++;
+    }
+    n->inputs = sli_arena_alloc(wf->arena, (ni + 1) * sizeof *n->inputs);
+    n->sets = sli_arena_alloc(wf->arena, (ns + 1) * sizeof *n->sets);
+    for (xmlNodePtr c = x->children; c; c = c->next) {
+        if (is_el(c, "input")) {
+            wf_input *in = &n->inputs[n->n_inputs++];
+            in->port = attr(wf, c, "port");
+            in->from = attr(wf, c, "from");
+            in->path = attr(wf, c, "path");
+            in->select = attr(wf, c, "select");
+            const char *round = attr(wf, c, "round");
+            in->previous = round && strcmp(round, "previous") == 0;
+            in->optional = parse_bool_text(attr(wf, c, "optional"));
+            in->loc = node_loc(wf, c);
+            in->from_loc = attr_loc(wf, c, "from");
+            in->path_loc = attr_loc(wf, c, "path");
+            if ((in->from != NULL) == (in->path != NULL))
+                return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: <input port=\"%s\"> needs exactly one of from=\"step.port\" or path=\"...\"",
+                                    in->loc.file, in->loc.line, in->loc.col, in->port);
+            if (in->previous && !in->from)
+                return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: round=\"previous\" needs from=\"step.port\"",
+                                    in->loc.file, in->loc.line, in->loc.col);
+        } else if (is_el(c, "set")) {
+            wf_set *s = &n->sets[n->n_sets++];
+            s->name = attr(wf, c, "name");
+            xmlChar *t = xmlNodeGetContent(c);
+            s->value = sli_arena_strdup(wf->arena, t ? (const char *)t : "");
+            xmlFree(t);
+            s->loc = node_loc(wf, c);
+        }
+    }
+    return SL_OK;
+}
+
+static sl_status build_nodes(wf_workflow *wf, xmlNodePtr first, wf_node *parent, sli_ptrvec *out) {
+    for (xmlNodePtr x = first; x; x = x->next) {
+        wf_kind kind;
+        if (is_el(x, "step")) kind = WF_STEP;
+        else if (is_el(x, "foreach")) kind = WF_FOREACH;
+        else if (is_el(x, "loop")) kind = WF_LOOP;
+        else continue;
+        wf_node *n = sli_arena_alloc(wf->arena, sizeof *n);
+        n->kind = kind;
+        n->id = attr(wf, x, "id");
+        n->loc = node_loc(wf, x);
+        n->parent = parent;
+        sli_ptrvec_push(out, n);
+        sl_status st = SL_OK;
+        if (kind == WF_STEP) {
+            st = build_step(wf, x, n);
+        } else {
+            if (kind == WF_FOREACH) {
+                n->var = attr(wf, x, "var");
+                n->items = attr(wf, x, "in");
+                n->items_loc = attr_loc(wf, x, "in");
+            } else {
+                for (wf_node *p = parent; p; p = p->parent)
+                    if (p->kind == WF_LOOP)
+                        return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: <loop id=\"%s\"> is inside <loop id=\"%s\">; loops cannot be nested",
+                                            n->loc.file, n->loc.line, n->loc.col, n->id, p->id);
+                n->max = attr(wf, x, "max");
+                n->max_loc = attr_loc(wf, x, "max");
+                n->until = attr(wf, x, "until");
+                n->until_loc = attr_loc(wf, x, "until");
+            }
+            sli_ptrvec kids = {0};
+            st = build_nodes(wf, x->children, n, &kids);
+            n->n_children = kids.n;
+            n->children = sli_arena_alloc(wf->arena, (kids.n + 1) * sizeof *n->children);
+            if (kids.n) memcpy(n->children, kids.items, kids.n * sizeof *n->children);
+            sli_ptrvec_free(&kids);
+        }
+        if (st != SL_OK) return st;
+    }
+    return SL_OK;
+}
+
+static sl_status build_model(wf_workflow *wf, xmlNodePtr root) {
+    wf->name = attr(wf, root, "name");
+    wf->seed = attr(wf, root, "seed");
+    size_t np = 0, no = 0;
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (is_el(c, "param")) np++;
+        else if (is_el(c, "output")) no++;
+    }
+    wf->params = sli_arena_alloc(wf->arena, (np + 1) * sizeof *wf->params);
+    wf->outputs = sli_arena_alloc(wf->arena, (no + 1) * sizeof *wf->outputs);
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (is_el(c, "description")) {
+            xmlChar *t = xmlNodeGetContent(c);
+            wf->description = sli_arena_strdup(wf->arena, t ? (const char *)t : "");
+            xmlFree(t);
+        } else if (is_el(c, "param")) {
+            wf_param *p = &wf->params[wf->n_params++];
+            p->name = attr(wf, c, "name");
+            p->type = (sl_param_type)wf_param_type_from_name(attr(wf, c, "type"));
+            p->default_value = attr(wf, c, "default");
+            p->min = attr(wf, c, "min");
+            p->max = attr(wf, c, "max");
+            p->choices = attr(wf, c, "choices");
+            p->doc = attr(wf, c, "doc");
+            p->loc = node_loc(wf, c);
+            for (size_t k = 0; k + 1 < wf->n_params; k++)
+                if (strcmp(wf->params[k].name, p->name) == 0)
+                    return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: param '%s' is declared twice (first at line %d)",
+                                        p->loc.file, p->loc.line, p->loc.col, p->name, wf->params[k].loc.line);
+            if (p->type == SL_PARAM_ENUM && !p->choices)
+                return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: param '%s' has type enum but no choices=\"a|b|...\"",
+                                    p->loc.file, p->loc.line, p->loc.col, p->name);
+        } else if (is_el(c, "output")) {
+            wf_output *o = &wf->outputs[wf->n_outputs++];
+            o->name = attr(wf, c, "name");
+            o->from = attr(wf, c, "from");
+            o->select = attr(wf, c, "select");
+            o->loc = attr_loc(wf, c, "from");
+        }
+    }
+    sli_ptrvec nodes = {0};
+    sl_status st = build_nodes(wf, root->children, NULL, &nodes);
+    wf->n_nodes = nodes.n;
+    wf->nodes = sli_arena_alloc(wf->arena, (nodes.n + 1) * sizeof *wf->nodes);
+    if (nodes.n) memcpy(wf->nodes, nodes.items, nodes.n * sizeof *wf->nodes);
+    sli_ptrvec_free(&nodes);
+    return st;
+}
+
+/* The schema is parsed once per process and shared: it never changes. */
+static xmlSchemaPtr shared_schema(void) {
+    static xmlSchemaPtr schema;
+    if (schema) return schema;
+    xmlSchemaParserCtxtPtr pc = xmlSchemaNewMemParserCtxt(sli_workflow_xsd, (int)sli_workflow_xsd_len);
+    if (!pc) return NULL;
+    schema = xmlSchemaParse(pc);
+    xmlSchemaFreeParserCtxt(pc);
+    return schema;
+}
+
+sl_status wf_load(const char *path, wf_workflow **out) {
+    *out = NULL;
+    wf_workflow *wf = sli_xcalloc(1, sizeof *wf);
+    wf->arena = sli_arena_create();
+    char *abs = sli_path_absolute(path);
+    wf->path = sli_arena_strdup(wf->arena, abs);
+    char *dir = sli_dirname(abs);
+    wf->dir = sli_arena_strdup(wf->arena, dir);
+    free(abs);
+    free(dir);
+    sl_status st = sl_read_file(path, WF_MAX_BYTES, &wf->source, &wf->source_len);
+    if (st != SL_OK) {
+        wf_destroy(wf);
+        return st;
+    }
+
+    err_capture cap = {.wf = wf};
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        wf_destroy(wf);
+        return sl_set_error(SL_ERR_NOMEM, "out of memory parsing %s", path);
+    }
+    ctxt->_private = &cap;
+    ctxt->sax->internalSubset = on_doctype;
+    xmlSetStructuredErrorFunc(&cap, on_error);
+    /* NONET: never reach the network. No NOENT/DTDLOAD/DTDATTR: never load or substitute
+     * entities. No HUGE: libxml2 keeps its default limits on names, text and depth. */
+    int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA;
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, wf->source, (int)wf->source_len, path, NULL, opts);
+    int wellformed = ctxt->wellFormed;
+    xmlFreeParserCtxt(ctxt);
+    if (!doc || !wellformed || cap.have) {
+        if (!cap.have) snprintf(cap.msg, sizeof cap.msg, "not well-formed XML");
+        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: %s", path, cap.line, cap.col > 0 ? cap.col : 1, cap.msg);
+        xmlSetStructuredErrorFunc(NULL, NULL);
+        xmlFreeDoc(doc);
+        wf_destroy(wf);
+        return st;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root || strcmp((const char *)root->name, "workflow") != 0 || !root->ns ||
+        strcmp((const char *)root->ns->href, WF_NS) != 0) {
+        wf_loc l = root ? node_loc(wf, root) : (wf_loc){path, 1, 1};
+        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: expected root element <workflow xmlns=\"" WF_NS "\">, found <%s%s%s>",
+                          path, l.line, l.col, root ? (const char *)root->name : "nothing",
+                          root && root->ns ? " xmlns=" : "", root && root->ns ? (const char *)root->ns->href : "");
+        xmlSetStructuredErrorFunc(NULL, NULL);
+        xmlFreeDoc(doc);
+        wf_destroy(wf);
+        return st;
+    }
+    xmlSchemaPtr schema = shared_schema();
+    if (!schema) {
+        xmlSetStructuredErrorFunc(NULL, NULL);
+        xmlFreeDoc(doc);
+        wf_destroy(wf);
+        return sl_set_error(SL_ERR_INTERNAL, "the embedded workflow schema does not parse");
+    }
+    xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
+    xmlSchemaSetValidStructuredErrors(vc, on_error, &cap);
+    int rc = xmlSchemaValidateDoc(vc, doc);
+    xmlSchemaFreeValidCtxt(vc);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (rc != 0 || cap.have) {
+        if (!cap.have) snprintf(cap.msg, sizeof cap.msg, "does not match the workflow schema");
+        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: %s", path, cap.line, cap.col > 0 ? cap.col : 1, cap.msg);
+        xmlFreeDoc(doc);
+        wf_destroy(wf);
+        return st;
+    }
+    st = build_model(wf, root);
+    xmlFreeDoc(doc);
+    if (st != SL_OK) {
+        wf_destroy(wf);
+        return st;
+    }
+    *out = wf;
+    return SL_OK;
+}
+
+void wf_destroy(wf_workflow *wf) {
+    if (!wf) return;
+    free(wf->source);
+    sli_arena_destroy(wf->arena);
+    free(wf);
+}
