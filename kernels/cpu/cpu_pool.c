@@ -15,7 +15,7 @@ struct cpu_pool {
     atomic_uint_fast64_t generation; /* bumped for every job */
     atomic_int pending;          /* workers not yet done with the current job */
     atomic_int sleepers;
-    bool stop;
+    atomic_bool stop;            /* set (before a generation bump) when the pool goes away */
     /* current job */
     cpu_task_fn fn;
     void *arg;
@@ -53,14 +53,13 @@ static void *worker(void *arg) {
         if (g == seen) {
             pthread_mutex_lock(&p->mu);
             atomic_fetch_add(&p->sleepers, 1);
-            while ((g = atomic_load(&p->generation)) == seen && !p->stop)
+            while ((g = atomic_load(&p->generation)) == seen && !atomic_load(&p->stop))
                 pthread_cond_wait(&p->wake, &p->mu);
             atomic_fetch_sub(&p->sleepers, 1);
-            bool stop = p->stop;
             pthread_mutex_unlock(&p->mu);
-            if (stop) return NULL;
         }
         seen = g;
+        if (atomic_load(&p->stop)) return NULL;
         if (id < p->nchunks) run_chunk(p, id);
         atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel);
     }
@@ -75,6 +74,7 @@ sl_status cpu_pool_create(int threads, cpu_pool **out) {
     atomic_init(&p->generation, 0);
     atomic_init(&p->pending, 0);
     atomic_init(&p->sleepers, 0);
+    atomic_init(&p->stop, false);
     if (p->threads > 1) {
         p->tid = calloc((size_t)p->threads - 1, sizeof *p->tid);
         if (!p->tid) { free(p); return sl_set_error(SL_ERR_NOMEM, "thread pool: out of memory"); }
@@ -96,7 +96,7 @@ sl_status cpu_pool_create(int threads, cpu_pool **out) {
 void cpu_pool_destroy(cpu_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stop = true;
+    atomic_store(&p->stop, true);
     atomic_fetch_add(&p->generation, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
