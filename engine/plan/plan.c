@@ -250,7 +250,7 @@ static sl_status bind_params(pn_plan *p, const pn_overrides *ov) {
         if (i == wf->n_params) {
             sli_buf b = {0};
             for (size_t j = 0; j < wf->n_params; j++) sli_buf_printf(&b, "%s%s", j ? ", " : "", wf->params[j].name);
-            st = sl_set_error(SL_ERR_NOT_FOUND, "--param %.*s: %s has no param '%.*s'; it has: %s", (int)nl, ov->items[k],
+            st = sl_set_error(SL_ERR_NOT_FOUND, "--param %s: %s has no param '%.*s'; it has: %s", ov->items[k],
                               wf->path, (int)nl, ov->items[k], wf->n_params ? b.data : "(none)");
             sli_buf_free(&b);
             break;

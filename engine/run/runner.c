@@ -612,6 +612,12 @@ static void job_finished(runner *r, job *j) {
     r->cpus_free += j->cpus;
     r->gpus_free += j->gpus;
     r->mem_free += j->mem;
+    if (j->timed_out && j->res.status != SL_ERR_TIMEOUT) {
+        /* an inline op stopped because it was asked to; report the reason, not the symptom */
+        sx_result_free(&j->res);
+        j->res.status = SL_ERR_TIMEOUT;
+        j->res.message = sli_xasprintf("exceeded its time limit of %gs (timeout=\"%s\") and was stopped", s->timeout, s->node->timeout);
+    }
     const char *status = j->res.status == SL_OK ? "ok" : sl_status_name(j->res.status);
     trace_row(r, s, j->attempt, status, j->start_wall, end, j->res.cpu, j->res.peak_rss_kb, 0);
     if (j->res.status == SL_OK) {
@@ -623,7 +629,7 @@ static void job_finished(runner *r, job *j) {
         release_users(r, j->step);
         return;
     }
-    int cancelled = j->res.status == SL_ERR_CANCELLED || sli_interrupted;
+    int cancelled = (j->res.status == SL_ERR_CANCELLED && !j->timed_out) || sli_interrupted;
     if (!cancelled && j->attempt <= s->retry && !r->stop_launching) {
         pg_note(r->pg, "retry   %s: attempt %d failed (%s); trying again (%d of %d)", s->id, j->attempt,
                 j->res.message ? j->res.message : sl_status_name(j->res.status), j->attempt + 1, s->retry + 1);
