@@ -65,10 +65,11 @@ sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out);
 /* Free the spans array and zero it; safe on a zeroed or already freed array and on NULL. */
 void lp_spans_free(lp_spans *spans);
 
-/* Number of code points in the first `byte_off` bytes of `text` (same counting rule as
+/* Number of code points in the first `byte_off` bytes of `text`, a paragraph of `len` bytes
+ * (`byte_off` is clamped to `len`; same counting rule as
  * lp_span.cp_start: each malformed byte is one code point; a code point is counted when its first
  * byte lies before `byte_off`, so an offset inside a multi-byte sequence counts it). Linear in
  * `byte_off`; use the spans' own cp fields rather than calling this per sentence. */
-size_t lp_utf8_cp_count(const char *text, size_t byte_off);
+size_t lp_utf8_cp_count(const char *text, size_t len, size_t byte_off);
 
 #endif /* LP_SENTENCES_H */
