@@ -13,6 +13,7 @@
 #define MAX_TOKEN 64       /* longer tokens are URLs, formulas, ...: never abbreviations */
 #define MAX_CITATION 48    /* "[12, 14–17]" after a period */
 #define FRAGMENT_WORDS 4   /* a sentence cut after "a.m." must have at least this many words */
+#define PAREN_REACH 300    /* a parenthesis not closed within this many bytes is a stray one */
 
 /* ---- UTF-8 ------------------------------------------------------------------------------ */
 
@@ -139,22 +140,22 @@ static const abbr ABBREVIATIONS[] = {
     {"a.m", AB_TIME}, {"adm", AB_NEVER}, {"aff", AB_MAY}, {"al", AB_ETAL}, {"app", AB_NUMBER},
     {"approx", AB_NEVER}, {"apr", AB_MAY}, {"art", AB_NUMBER}, {"assn", AB_MAY},
     {"assoc", AB_MAY}, {"aug", AB_MAY}, {"ave", AB_MAY}, {"blvd", AB_MAY}, {"bros", AB_MAY},
-    {"c.f", AB_NEVER}, {"ca", AB_NEVER}, {"capt", AB_NEVER}, {"cf", AB_NEVER}, {"ch", AB_NUMBER},
-    {"chap", AB_NUMBER}, {"cmdr", AB_NEVER}, {"co", AB_MAY}, {"col", AB_NEVER},
-    {"conc", AB_MAY}, {"cont", AB_MAY}, {"corp", AB_MAY}, {"cv", AB_MAY}, {"dec", AB_MAY},
-    {"dept", AB_MAY}, {"dr", AB_NEVER}, {"e.g", AB_NEVER}, {"ed", AB_MAY}, {"eds", AB_MAY},
-    {"eg", AB_NEVER}, {"eq", AB_NUMBER}, {"eqn", AB_NUMBER}, {"eqs", AB_NUMBER},
-    {"esp", AB_NEVER}, {"est", AB_MAY}, {"et al", AB_ETAL}, {"etc", AB_ETAL}, {"ex", AB_NUMBER},
-    {"exp", AB_NUMBER}, {"expt", AB_NUMBER}, {"feb", AB_MAY}, {"fig", AB_NUMBER},
-    {"figs", AB_NUMBER}, {"fr", AB_NEVER}, {"ft", AB_MAY}, {"gen", AB_NEVER},
-    {"gov", AB_NEVER}, {"govt", AB_MAY}, {"hon", AB_NEVER}, {"i.e", AB_NEVER},
-    {"ibid", AB_MAY}, {"ie", AB_NEVER}, {"inc", AB_MAY}, {"incl", AB_NEVER}, {"intl", AB_MAY},
-    {"jan", AB_MAY}, {"jr", AB_MAY}, {"jul", AB_MAY}, {"jun", AB_MAY}, {"lt", AB_NEVER},
-    {"ltd", AB_MAY}, {"maj", AB_NEVER}, {"mar", AB_MAY}, {"messrs", AB_NEVER},
+    {"c.f", AB_NEVER}, {"ca", AB_NEVER}, {"capt", AB_NEVER}, {"cf", AB_NEVER},
+    {"ch", AB_NUMBER}, {"chap", AB_NUMBER}, {"cmdr", AB_NEVER}, {"co", AB_MAY},
+    {"col", AB_NEVER}, {"conc", AB_MAY}, {"cont", AB_MAY}, {"corp", AB_MAY}, {"cv", AB_MAY},
+    {"dec", AB_MAY}, {"dept", AB_MAY}, {"dr", AB_NEVER}, {"drs", AB_NEVER}, {"e.g", AB_NEVER},
+    {"ed", AB_MAY}, {"eds", AB_MAY}, {"eg", AB_NEVER}, {"eq", AB_NUMBER}, {"eqn", AB_NUMBER},
+    {"eqs", AB_NUMBER}, {"esp", AB_NEVER}, {"est", AB_MAY},
+    {"etc", AB_ETAL}, {"ex", AB_NUMBER}, {"exp", AB_NUMBER}, {"expt", AB_NUMBER},
+    {"feb", AB_MAY}, {"fig", AB_NUMBER}, {"figs", AB_NUMBER}, {"fr", AB_NEVER}, {"ft", AB_MAY},
+    {"gen", AB_NEVER}, {"gov", AB_NEVER}, {"govt", AB_MAY}, {"hon", AB_NEVER},
+    {"i.e", AB_NEVER}, {"ibid", AB_MAY}, {"ie", AB_NEVER}, {"inc", AB_MAY}, {"incl", AB_NEVER},
+    {"intl", AB_MAY}, {"jan", AB_MAY}, {"jr", AB_MAY}, {"jul", AB_MAY}, {"jun", AB_MAY},
+    {"lt", AB_NEVER}, {"ltd", AB_MAY}, {"maj", AB_NEVER}, {"mar", AB_MAY}, {"messrs", AB_NEVER},
     {"mlle", AB_NEVER}, {"mme", AB_NEVER}, {"mr", AB_NEVER}, {"mrs", AB_NEVER},
-    {"ms", AB_NEVER}, {"mssrs", AB_NEVER}, {"mt", AB_MAY}, {"n\xc2\xb0", AB_NUMBER},
-    {"n\xc2\xba", AB_NUMBER}, {"natl", AB_MAY}, {"no", AB_NUMBER}, {"nos", AB_NUMBER},
-    {"nov", AB_MAY}, {"nr", AB_NUMBER}, {"oct", AB_MAY}, {"p", AB_NUMBER}, {"p.m", AB_TIME},
+    {"ms", AB_NEVER}, {"mssrs", AB_NEVER}, {"mt", AB_MAY}, {"natl", AB_MAY}, {"no", AB_NUMBER},
+    {"nos", AB_NUMBER}, {"nov", AB_MAY}, {"nr", AB_NUMBER}, {"n\xc2\xb0", AB_NUMBER},
+    {"n\xc2\xba", AB_NUMBER}, {"oct", AB_MAY}, {"p", AB_NUMBER}, {"p.m", AB_TIME},
     {"para", AB_NUMBER}, {"pg", AB_NUMBER}, {"pp", AB_NUMBER}, {"pres", AB_NEVER},
     {"prof", AB_NEVER}, {"pt", AB_NUMBER}, {"rd", AB_MAY}, {"ref", AB_NUMBER},
     {"refs", AB_NUMBER}, {"rep", AB_NEVER}, {"resp", AB_MAY}, {"rev", AB_NEVER},
@@ -223,6 +224,7 @@ typedef struct splitter {
     int marker_kind;
     int marker_style;
     long marker_val;
+    size_t depth;          /* parentheses/brackets opened in this sentence and not yet closed */
 } splitter;
 
 static size_t cp_at(splitter *sp, size_t b)
@@ -268,6 +270,7 @@ static void emit(splitter *sp, size_t end)
     }
     sp->sent_start = end;
     sp->content_known = 0;
+    sp->depth = 0;
     if (a >= b || sp->status != SL_OK) return;
     lp_spans *o = sp->out;
     if (o->n == o->cap) {
@@ -304,6 +307,18 @@ static int is_roman(const unsigned char *w, size_t len)
     if (len == 0 || len > 6) return 0;
     for (size_t k = 0; k < len; k++)
         if (!strchr("IVXLCDM", w[k])) return 0;
+    return 1;
+}
+
+/* "ii)", "b)": a lower-case list enumerator closed by a parenthesis. */
+static int is_enumerator(const unsigned char *w, size_t len)
+{
+    size_t k = 0;
+    while (k < len && k < 5 && w[k] >= 'a' && w[k] <= 'z') k++;
+    if (k == 0 || k >= len || w[k] != ')') return 0;
+    if (k == 1) return 1;
+    for (size_t m = 0; m < k; m++)
+        if (!strchr("ivxl", w[m])) return 0;
     return 1;
 }
 
@@ -363,6 +378,7 @@ static void look_ahead(const splitter *sp, size_t j, next_info *nx)
             m += l2;
         }
         if (m < n && (is_upper(c2) || is_digit(c2))) nx->kind = NX_OPEN_UPPER;
+        else if (cp == '(' && is_enumerator(s + m, n - m)) nx->kind = NX_OPEN_UPPER;   /* "(ii)" */
         else nx->kind = NX_OTHER;
         nx->numeric = cp == '(' && m < n && is_digit(c2);
         return;
@@ -389,46 +405,50 @@ static void look_ahead(const splitter *sp, size_t j, next_info *nx)
     nx->kind = NX_OTHER;
 }
 
-/* Classify the token that ends at the period at `dot`; sets *tok_start to where the token's
- * text begins (after opening brackets, quotes and bullets). */
-static int classify_token(splitter *sp, size_t dot, size_t *tok_start, int *single_letter,
-                          int *is_number)
+/* Classify the token that ends at the period at `dot` (its leading brackets, quotes and bullets
+ * ignored); sets *tok_start to where the token begins and *label when it is a list or panel
+ * label ("1", "a", "iv", "A)"). */
+static int classify_token(splitter *sp, size_t dot, size_t *tok_start, int *label)
 {
     const unsigned char *s = sp->s;
     size_t lim = dot > MAX_TOKEN ? dot - MAX_TOKEN : 0;
     size_t b = dot;
     int32_t cp;
-    *single_letter = *is_number = 0;
+    *label = 0;
     while (b > lim) {
         size_t k = prev_start(s, sp->n, b, &cp);
         if (is_space(cp)) break;
         b = k;
     }
     if (b == lim && lim > 0) { *tok_start = dot; return AB_NONE; }          /* too long */
+    *tok_start = b;                                   /* where the token starts, brackets included */
     while (b < dot) {                                                     /* "(e.g", "•9" */
         size_t l = decode(s, sp->n, b, &cp);
         if (!is_opener(cp) && !is_bullet(cp)) break;
         b += l;
     }
-    *tok_start = b;
     size_t len = dot - b;
     if (len == 0) return AB_NONE;
     char low[MAX_TOKEN + 8];
-    int digits = 1, dotted_ok = 1, group = 0, has_dot = 0;
+    int dotted_ok = 1, group = 0, has_dot = 0;
     for (size_t k = 0; k < len; k++) {
         unsigned char c = s[b + k];
         low[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        if (!(c >= '0' && c <= '9')) digits = 0;
         if (c == '.') { has_dot = 1; if (group == 0) dotted_ok = 0; group = 0; }
         else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') { if (++group > 3) dotted_ok = 0; }
         else dotted_ok = 0;
     }
     low[len] = '\0';
-    *is_number = digits && len <= 3;
-    *single_letter = len == 1 && ((s[b] | 0x20) >= 'a' && (s[b] | 0x20) <= 'z');
+    int single_letter = len == 1 && ((s[b] | 0x20) >= 'a' && (s[b] | 0x20) <= 'z');
+    /* a label such as "1", "a", "iv", "A)" or "(12)" (the opening parenthesis is stripped) */
+    size_t core = len > 1 && low[len - 1] == ')' ? len - 1 : len;
+    int roman = core > 0 && core <= 4;
+    for (size_t k = 0; k < core && roman; k++) roman = strchr("ivxlc", low[k]) != NULL;
+    int num = core > 0 && core <= 3;
+    for (size_t k = 0; k < core && num; k++) num = low[k] >= '0' && low[k] <= '9';
+    *label = num || roman || (core == 1 && low[0] >= 'a' && low[0] <= 'z');
     int cls = abbr_lookup(low);
-    if (cls == AB_NONE && len == 2 && strcmp(low, "al") == 0) cls = AB_ETAL;
-    if (cls == AB_NONE && (*single_letter || (has_dot && dotted_ok && group > 0)))
+    if (cls == AB_NONE && (single_letter || (has_dot && dotted_ok && group > 0)))
         cls = AB_MAY;                                   /* initials "J.", acronyms "U.S" */
     return cls;
 }
@@ -459,9 +479,9 @@ static void on_period(splitter *sp, size_t dot, const next_info *nx)
     if (!nx->spaced || nx->kind == NX_END) return;
     if (nx->blank_line) { emit(sp, nx->boundary); return; }
     size_t ts;
-    int single, number;
-    int cls = classify_token(sp, dot, &ts, &single, &number);
-    if ((number || single) && ts <= find_content_start(sp)) return;     /* "1." / "a." list marker */
+    int label;
+    int cls = classify_token(sp, dot, &ts, &label);
+    if (label && ts <= find_content_start(sp)) return;      /* "1.", "a.", "(A)." list or panel label */
     int cut = 0;
     switch (cls) {
     case AB_NEVER: cut = 0; break;
@@ -474,6 +494,18 @@ static void on_period(splitter *sp, size_t dot, const next_info *nx)
               nx->kind == NX_LOWER_MIXED;
     }
     if (cut) emit(sp, nx->boundary);
+}
+
+/* Do `depth` open parentheses close within PAREN_REACH bytes after j? */
+static int closes_ahead(const unsigned char *s, size_t n, size_t j, size_t depth)
+{
+    size_t lim = n - j > PAREN_REACH ? j + PAREN_REACH : n;
+    for (size_t k = j; k < lim; k++) {
+        if (s[k] == '(' || s[k] == '[') depth++;
+        else if ((s[k] == ')' || s[k] == ']') && --depth == 0) return 1;
+        else if (s[k] == '\n' && k + 1 < lim && s[k + 1] == '\n') return 0;
+    }
+    return 0;
 }
 
 /* Handle the terminator run starting at i; returns the index after it. */
@@ -498,6 +530,15 @@ static size_t on_terminator(splitter *sp, size_t i)
     if (nx.kind == NX_END && nx.spaced) return j;          /* the paragraph's end closes it */
     if (hard) { emit(sp, nx.boundary); return j; }
     if (nx.blank_line) { emit(sp, nx.boundary); return j; }
+    if (sp->depth > 0) {
+        /* inside "( ... )": a period there ends nothing unless the closers right after it
+         * close the parenthesis ("(Cells indicated by arrows.) Next"). A parenthesis that
+         * does not close nearby is a stray one and is ignored. */
+        size_t closed = 0;
+        for (size_t k = j; k < nx.boundary; k++)
+            if (s[k] == ')' || s[k] == ']') closed++;
+        if (closed < sp->depth && closes_ahead(s, n, j, sp->depth - closed)) return j;
+    }
     int attached = 0;
     if (i > 0) {
         prev_start(s, n, i, &cp);
@@ -593,6 +634,8 @@ sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out)
         }
         if (at_token_start) on_token_start(&sp, i, cp);
         at_token_start = is_bullet(cp);
+        if (cp == '(' || cp == '[') sp.depth++;
+        else if ((cp == ')' || cp == ']') && sp.depth > 0) sp.depth--;
         if (cp == '.' || cp == 0x2026 || is_excl_quest(cp) || is_hard_terminator(cp)) {
             size_t j = on_terminator(&sp, i);
             at_token_start = 0;
