@@ -6,5 +6,6 @@
 #include "status.h"
 #include "artifact.h"
 #include "plugin.h"
+#include "tensor.h"
 
 #endif /* SCILOOP_SCILOOP_H */
