@@ -63,9 +63,13 @@ static void bench_gemm(sl_ctx *ctx, int threads, int64_t M, int64_t N, int64_t K
     qsort(theirs, REPS, sizeof(double), cmp_d);
     double to = ours[0], tt = theirs[0];
     double gf = 2.0 * M * N * K / 1e9;
-    printf("gemm %lldx%lldx%lld%s  runtime %.3f ms (%.1f GFLOP/s)  openblas %.3f ms (%.1f GFLOP/s)  ratio %.3f\n",
-           (long long)M, (long long)N, (long long)K, tb ? " (B^T)" : "", to * 1e3, gf / to, tt * 1e3, gf / tt,
-           tt > 0 ? tt / to : 0.0);
+    if (tt > 0)
+        printf("gemm %lldx%lldx%lld%s  runtime %.3f ms (%.1f GFLOP/s)  openblas %.3f ms (%.1f GFLOP/s)  ratio %.3f\n",
+               (long long)M, (long long)N, (long long)K, tb ? " (B^T)" : "", to * 1e3, gf / to, tt * 1e3, gf / tt,
+               tt / to);
+    else
+        printf("gemm %lldx%lldx%lld%s  runtime %.3f ms (%.1f GFLOP/s)  (no OpenBLAS in this build)\n", (long long)M,
+               (long long)N, (long long)K, tb ? " (B^T)" : "", to * 1e3, gf / to);
     (void)threads;
     sl_tensor_destroy(a); sl_tensor_destroy(b); sl_tensor_destroy(c);
 }
