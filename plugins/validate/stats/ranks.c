@@ -55,51 +55,54 @@ double vs_rankdata(const double *x, size_t n, double *r) {
 /* ---------------------------------------------------------------------------------------- */
 /* Mann-Whitney U                                                                             */
 
-/* Null distribution of U for sizes m, n as probabilities: the coefficients of the Gaussian
- * binomial [m+n choose m]_q, built one factor (1 - q^(n+i)) / (1 - q^i) at a time. Every
- * intermediate polynomial is again a Gaussian binomial, so the coefficients stay non-negative
- * and the floating-point recursion is stable. */
-static double *mwu_pmf(size_t m, size_t n) {
+/* P(U <= k) under the null for group sizes m, n, by the recursion on probabilities
+ *     p_{a,b}(u) = a/(a+b) p_{a-1,b}(u - b) + b/(a+b) p_{a,b-1}(u),
+ * truncated at u <= k. Every step is a convex combination, so tail probabilities of 1e-20
+ * keep full relative accuracy (the textbook polynomial recursion with subtractions does not).
+ * The outer loop runs over the larger group so that memory is 2 (min(m,n)+1) (k+1) doubles.
+ * Returns NaN when that would exceed ~2e9 operations or memory fails. */
+static double mwu_cdf(size_t m, size_t n, size_t k) {
     if (m > n) {
         size_t t = m;
         m = n;
         n = t;
     }
-    size_t L = m * n + 1;
-    double *c = calloc(L, sizeof *c);
-    if (!c) return NULL;
-    c[0] = 1.0;
-    size_t deg = 0;
-    for (size_t i = 1; i <= m; i++) {
-        size_t s = n + i;
-        size_t nd = deg + n;
-        /* multiply by (1 - q^s) */
-        for (size_t j = nd; j >= s; j--) {
-            c[j] -= c[j - s];
-            if (j == s) break;
-        }
-        /* divide by (1 - q^i): running sums with stride i */
-        for (size_t j = i; j <= nd; j++) c[j] += c[j - i];
-        deg = nd;
+    if ((double)m * (double)n * (double)(k + 1) > 2e9) return NAN;
+    size_t W = k + 1;
+    double *prev = calloc((m + 1) * W, sizeof *prev), *cur = calloc((m + 1) * W, sizeof *cur);
+    if (!prev || !cur) {
+        free(prev);
+        free(cur);
+        return NAN;
     }
-    double tot = 0.0;
-    for (size_t j = 0; j < L; j++) tot += c[j];
-    for (size_t j = 0; j < L; j++) c[j] /= tot;
-    return c;
+    /* a = 0: U = 0 for every b */
+    for (size_t b = 0; b <= m; b++) prev[b * W] = 1.0;
+    for (size_t a = 1; a <= n; a++) {
+        memset(cur, 0, (m + 1) * W * sizeof *cur);
+        cur[0] = 1.0;
+        for (size_t b = 1; b <= m; b++) {
+            double wa = (double)a / (double)(a + b), wb = (double)b / (double)(a + b);
+            double *c = cur + b * W, *cl = cur + (b - 1) * W, *pu = prev + b * W;
+            for (size_t u = 0; u < W; u++) c[u] = wb * cl[u] + (u >= b ? wa * pu[u - b] : 0.0);
+        }
+        double *t = prev;
+        prev = cur;
+        cur = t;
+    }
+    double s = 0.0;
+    for (size_t u = 0; u < W; u++) s += prev[m * W + u];
+    free(prev);
+    free(cur);
+    return s;
 }
 
-/* P(U >= u) for integer u, summing the shorter side. */
-static double mwu_sf(const double *pmf, size_t mn, double u) {
+/* P(U >= u) for integer u, summing the shorter side (the null distribution is symmetric). */
+static double mwu_sf(size_t m, size_t n, double u) {
+    double mn = (double)m * (double)n;
     if (u <= 0) return 1.0;
-    if (u > (double)mn) return 0.0;
-    size_t k = (size_t)u;
-    double s = 0.0;
-    if (2 * k >= mn) {
-        for (size_t j = k; j <= mn; j++) s += pmf[j];
-        return s;
-    }
-    for (size_t j = 0; j < k; j++) s += pmf[j];
-    return 1.0 - s;
+    if (u > mn) return 0.0;
+    if (2.0 * u >= mn) return mwu_cdf(m, n, (size_t)(mn - u));
+    return 1.0 - mwu_cdf(m, n, (size_t)u - 1);
 }
 
 int vs_mannwhitneyu(const double *x, size_t nx, const double *y, size_t ny, vs_alternative alt, vs_method method, int continuity, vs_result *res) {
@@ -133,15 +136,13 @@ int vs_mannwhitneyu(const double *x, size_t nx, const double *y, size_t ny, vs_a
     res->statistic = U1;
     double p;
     if (method == VS_EXACT) {
-        double *pmf = mwu_pmf(nx, ny);
-        if (!pmf) {
-            res->note = "out of memory";
+        /* scipy truncates a tied (half-integer) U to an integer for the exact distribution */
+        p = mwu_sf(nx, ny, floor(U));
+        res->method = "exact";
+        if (isnan(p)) {
+            res->note = "samples too large for the exact distribution; use method=asymptotic";
             return -1;
         }
-        /* scipy truncates a tied (half-integer) U to an integer for the exact distribution */
-        p = mwu_sf(pmf, nx * ny, floor(U));
-        free(pmf);
-        res->method = "exact";
         if (tie > 0) res->note = "exact distribution assumes no ties; ties present";
     } else {
         double mu = n1 * n2 / 2.0, N = n1 + n2;

@@ -97,45 +97,94 @@ static vs_dd beta_logpref(double a, double b, vs_dd x, vs_dd y) {
 }
 
 /* Continued fraction for I_x(a,b) (DLMF 8.17.22), modified Lentz: returns h with
- * I_x(a,b) = x^a y^b / (a B(a,b)) * h. Converges for every x < 1; fastest for x < (a+1)/(a+b+2). */
-static double ibeta_cf(double a, double b, double x, int *ok) {
-    const double tiny = 1e-300;
-    double qab = a + b, qap = a + 1.0, qam = a - 1.0;
-    double c = 1.0, d = 1.0 - qab * x / qap;
-    if (fabs(d) < tiny) d = tiny;
-    d = 1.0 / d;
-    double h = d;
+ * I_x(a,b) = x^a y^b / (a B(a,b)) * h. Converges for every x < 1; fastest for x < (a+1)/(a+b+2).
+ * For large a and b, h is a ratio of two quantities that each move by a relative
+ * (a - (a+b)x)/y per unit change of x, so x enters every coefficient with its low part too:
+ * rounding x to double first would cost up to 1e-10 when a is in the millions. */
+static double ibeta_cf(double a, double b, vs_dd x, int *ok) {
+    /* Evaluated in long double: for a or b in the tens of thousands the recursion is
+     * ill-conditioned enough that double rounding alone leaves errors of 1e-12. */
+    typedef long double ld;
+    const ld tiny = 1e-300L;
+    ld xx = (ld)x.hi + (ld)x.lo;
+    ld A = a, B = b;
+    ld qab = A + B, qap = A + 1.0L, qam = A - 1.0L;
+    ld c = 1.0L, d = 1.0L - qab * xx / qap;
+    if (fabsl(d) < tiny) d = tiny;
+    d = 1.0L / d;
+    ld h = d;
     *ok = 0;
     for (int m = 1; m <= 200000; m++) {
-        double m2 = 2.0 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1.0 + aa / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1.0 / d;
+        ld m2 = 2.0L * m;
+        ld aa = m * (B - m) * xx / ((qam + m2) * (A + m2));
+        d = 1.0L + aa * d;
+        if (fabsl(d) < tiny) d = tiny;
+        c = 1.0L + aa / c;
+        if (fabsl(c) < tiny) c = tiny;
+        d = 1.0L / d;
         h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1.0 + aa / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1.0 / d;
-        double del = d * c;
+        aa = -(A + m) * (qab + m) * xx / ((A + m2) * (qap + m2));
+        d = 1.0L + aa * d;
+        if (fabsl(d) < tiny) d = tiny;
+        c = 1.0L + aa / c;
+        if (fabsl(c) < tiny) c = tiny;
+        d = 1.0L / d;
+        ld del = d * c;
         h *= del;
-        if (fabs(del - 1.0) < 2e-16) {
+        if (fabsl(del - 1.0L) < 1e-19L) {
             *ok = 1;
             break;
         }
     }
-    return h;
+    return (double)h;
+}
+
+/* The same continued fraction in double-double, for a + b beyond 2e4 where even long double
+ * rounding (about 5e-20 per step, amplified by the near-cancellation of the fraction next to
+ * its switch point) would show up at 1e-13. */
+static double ibeta_cf_dd(double a, double b, vs_dd x, int *ok) {
+    const double tiny = 1e-300;
+    vs_dd qab = dd_two_sum(a, b), qap = dd_two_sum(a, 1.0), qam = dd_two_sum(a, -1.0);
+    vs_dd one = dd_d(1.0);
+    vs_dd c = one, d = dd_sub(one, dd_div(dd_mul(qab, x), qap));
+    if (fabs(d.hi) < tiny) d = dd_d(tiny);
+    d = dd_div(one, d);
+    vs_dd h = d;
+    *ok = 0;
+    for (int m = 1; m <= 400000; m++) {
+        double m2 = 2.0 * m;
+        vs_dd num = dd_mul(dd_mul_d(dd_two_sum(b, -(double)m), (double)m), x);
+        vs_dd den = dd_mul(dd_add_d(qam, m2), dd_two_sum(a, m2));
+        vs_dd aa = dd_div(num, den);
+        d = dd_add(one, dd_mul(aa, d));
+        if (fabs(d.hi) < tiny) d = dd_d(tiny);
+        c = dd_add(one, dd_div(aa, c));
+        if (fabs(c.hi) < tiny) c = dd_d(tiny);
+        d = dd_div(one, d);
+        h = dd_mul(h, dd_mul(d, c));
+        num = dd_neg(dd_mul(dd_mul(dd_two_sum(a, (double)m), dd_add_d(qab, (double)m)), x));
+        den = dd_mul(dd_two_sum(a, m2), dd_add_d(qap, m2));
+        aa = dd_div(num, den);
+        d = dd_add(one, dd_mul(aa, d));
+        if (fabs(d.hi) < tiny) d = dd_d(tiny);
+        c = dd_add(one, dd_div(aa, c));
+        if (fabs(c.hi) < tiny) c = dd_d(tiny);
+        d = dd_div(one, d);
+        vs_dd del = dd_mul(d, c);
+        h = dd_mul(h, del);
+        if (fabs(del.hi - 1.0 + del.lo) < 1e-24) {
+            *ok = 1;
+            break;
+        }
+    }
+    return dd_to_d(h);
 }
 
 /* I_x(a,b) summed directly (no complement), as value and log. */
 static void ibeta_direct(double a, double b, vs_dd x, vs_dd y, double *v, double *lv) {
     int ok;
     vs_dd lp = beta_logpref(a, b, x, y);
-    double h = ibeta_cf(a, b, dd_to_d(x), &ok);
+    double h = a + b > 2e4 ? ibeta_cf_dd(a, b, x, &ok) : ibeta_cf(a, b, x, &ok);
     if (!ok || !(h > 0)) {
         *v = *lv = NAN;
         return;
