@@ -14,7 +14,7 @@
 
 static pthread_mutex_t cuda_lock = PTHREAD_MUTEX_INITIALIZER;
 static const sli_backend *cuda_backend;
-static char cuda_load_error[1024];
+static char cuda_load_error[8192]; /* room for a full path and the dlerror text */
 static bool cuda_tried;
 
 /* Every entry of a backend table must be set; a missing one would crash later. */
