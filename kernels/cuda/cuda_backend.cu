@@ -66,7 +66,7 @@ static sl_status cuda_device_init(int gpu_index, char *desc, size_t desc_size) {
         int drv = 0, rt = 0;
         cudaDriverGetVersion(&drv);
         cudaRuntimeGetVersion(&rt);
-        snprintf(dev_desc, sizeof dev_desc, "cuda:%d %s (sm_%d%d, %d SMs, %.1f GiB, driver %d.%d, runtime %d.%d)",
+        snprintf(dev_desc, sizeof dev_desc, "cuda:%d %.96s (sm_%d%d, %d SMs, %.1f GiB, driver %d.%d, runtime %d.%d)",
                  gpu_index, p.name, p.major, p.minor, p.multiProcessorCount,
                  (double)p.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), drv / 1000, (drv % 1000) / 10, rt / 1000,
                  (rt % 1000) / 10);

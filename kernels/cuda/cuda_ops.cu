@@ -3,6 +3,7 @@
 
 #include <cub/cub.cuh>
 #include <math.h>
+#include <limits.h>
 #include <stdlib.h>
 
 /* Every reduction below runs in a fixed order that depends only on the shapes (fixed row
@@ -157,16 +158,24 @@ sl_status cu_bias_add(sli_stream *s, sl_tensor *out, const sl_tensor *inp, const
     return cu_launched("bias_add");
 }
 
-/* Column partial sums: block (32 columns x 8 row lanes) per (column tile, chunk of ROW_CHUNK
- * rows). MODE 0: partial[chunk][c] = sum x. MODE 1 (LayerNorm weight/bias grads):
+/* Rows per partial: ROW_CHUNK, doubled until the chunks fit in a grid's y extent. Depends on
+ * the row count only, so the summation order is fixed. */
+static int64_t rows_per_chunk(int64_t rows) {
+    int64_t rpc = ROW_CHUNK;
+    while ((rows + rpc - 1) / rpc > 65535) rpc *= 2;
+    return rpc;
+}
+
+/* Column partial sums: block (32 columns x 8 row lanes) per (column tile, chunk of rpc rows).
+ * MODE 0: partial[chunk][c] = sum x. MODE 1 (LayerNorm weight/bias grads):
  * partial[chunk][c] = sum dy * (x - mean) * rstd and partial[chunk][C + c] = sum dy. */
 template <typename T, int MODE>
 __global__ void colpartial_kernel(float *partial, const T *x, const T *dy, const float *mean, const float *rstd,
-                                  int64_t rows, int64_t C) {
+                                  int64_t rows, int64_t C, int64_t rpc) {
     __shared__ float sh[2][8][33];
     int tx = threadIdx.x, ty = threadIdx.y;
     int64_t c = blockIdx.x * 32 + tx, chunk = blockIdx.y;
-    int64_t r0 = chunk * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
+    int64_t r0 = chunk * rpc, r1 = r0 + rpc < rows ? r0 + rpc : rows;
     float a0 = 0, a1 = 0;
     if (c < C) {
         for (int64_t r = r0 + ty; r < r1; r += 8) {
@@ -201,14 +210,14 @@ __global__ void colfinish_kernel(T *dst, const float *partial, int64_t nch, int6
 }
 
 sl_status cu_colsum_acc(sli_stream *s, void *dst, const void *x, sl_dtype dt, int64_t rows, int64_t C) {
-    int64_t nch = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
+    int64_t rpc = rows_per_chunk(rows), nch = (rows + rpc - 1) / rpc;
     if (!nch || !C) return SL_OK;
     float *partial = (float *)cu_scratch(s, (size_t)(nch * C) * sizeof(float));
     if (!partial) return SL_ERR_NOMEM;
     dim3 grid((unsigned)((C + 31) / 32), (unsigned)nch), block(32, 8);
     CU_FLOAT_SWITCH(dt, "bias gradient", T, {
         colpartial_kernel<T, 0><<<grid, block, 0, s->stream>>>(partial, (const T *)x, (const T *)NULL, NULL, NULL,
-                                                               rows, C);
+                                                               rows, C, rpc);
         colfinish_kernel<T><<<cu_blocks(C, 256, 1 << 30), 256, 0, s->stream>>>((T *)dst, partial, nch, C, 0, C);
     })
     return cu_launched("bias gradient");
@@ -290,7 +299,7 @@ sl_status cu_layernorm_backward(sli_stream *s, sl_tensor *dinp, sl_tensor *dweig
                                 const sl_tensor *mean, const sl_tensor *rstd) {
     int64_t N = inp->shape[0], C = inp->shape[1];
     if (!N || !C) return SL_OK;
-    int64_t nch = (N + ROW_CHUNK - 1) / ROW_CHUNK;
+    int64_t rpc = rows_per_chunk(N), nch = (N + rpc - 1) / rpc;
     float *partial = NULL;
     if (dweight || dbias) {
         partial = (float *)cu_scratch(s, (size_t)(nch * 2 * C) * sizeof(float));
@@ -305,7 +314,7 @@ sl_status cu_layernorm_backward(sli_stream *s, sl_tensor *dinp, sl_tensor *dweig
             dim3 grid((unsigned)((C + 31) / 32), (unsigned)nch), block(32, 8);
             colpartial_kernel<T, 1><<<grid, block, 0, s->stream>>>(partial, (const T *)inp->data,
                                                                    (const T *)dout->data, (const float *)mean->data,
-                                                                   (const float *)rstd->data, N, C);
+                                                                   (const float *)rstd->data, N, C, rpc);
             unsigned g = cu_blocks(C, 256, 1 << 30);
             if (dweight)
                 colfinish_kernel<T><<<g, 256, 0, s->stream>>>((T *)dweight->data, partial, nch, 2 * C, 0, C);

@@ -41,23 +41,24 @@ static void bench_gemm(sl_ctx *ctx, int threads, int64_t M, int64_t N, int64_t K
     OK(sl_tensor_rand_normal(ctx, b, 0, 1, 1 << 24));
     enum { REPS = 25 };
     double ours[REPS], theirs[REPS];
-    /* interleave the two so that machine noise hits both alike */
+    /* The runtime first, then OpenBLAS alone: OpenBLAS's own workers keep spinning for a while
+     * after a threaded call and would steal the runtime's cores if the two were interleaved. */
     for (int r = 0; r < REPS + 2; r++) {
         double t0 = now();
         OK(sl_matmul(ctx, c, a, b, false, tb, 1.0f, 0.0f));
-        double t1 = now();
+        if (r >= 2) ours[r - 2] = now() - t0;
+    }
+    for (int r = 0; r < REPS + 2; r++) theirs[r < REPS ? r : 0] = 0;
 #ifdef SLI_BENCH_OPENBLAS
-        openblas_set_num_threads(threads);
-        double t2 = now();
+    openblas_set_num_threads(threads);
+    for (int r = 0; r < REPS + 2; r++) {
+        double t0 = now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.0f,
                     a->data, (int)K, b->data, tb ? (int)K : (int)N, 0.0f, c->data, (int)N);
-        double t3 = now();
-        openblas_set_num_threads(1);
-#else
-        double t2 = 0, t3 = 0;
-#endif
-        if (r >= 2) { ours[r - 2] = t1 - t0; theirs[r - 2] = t3 - t2; }
+        if (r >= 2) theirs[r - 2] = now() - t0;
     }
+    openblas_set_num_threads(1);
+#endif
     /* best of the repetitions: the machine may be shared, and noise only ever adds time */
     qsort(ours, REPS, sizeof(double), cmp_d);
     qsort(theirs, REPS, sizeof(double), cmp_d);
