@@ -443,13 +443,17 @@ SL_API int64_t sl_safetensors_count(const sl_safetensors *st);
 /* Name of tensor i (0 <= i < count), in file order (shards in index order). NULL if out of range. */
 SL_API const char *sl_safetensors_name(const sl_safetensors *st, int64_t i);
 
-/* Shape/dtype of a named tensor without mapping it in. Returns SL_ERR_NOT_FOUND if absent. */
+/* Shape/dtype of a named tensor without touching its data. SL_ERR_NOT_FOUND if absent,
+ * SL_ERR_UNSUPPORTED for a safetensors dtype the runtime lacks. */
 SL_API sl_status sl_safetensors_info(const sl_safetensors *st, const char *name, sl_dtype *dtype, int *ndim,
                                      int64_t shape[SL_MAX_DIMS]);
 
-/* A read-only CPU tensor viewing the named tensor's bytes in the mapping (zero copy). The data
- * are little-endian as stored and may be unaligned for their dtype only if the writer left
- * them so (files written here align every tensor to 64 bytes relative to the data section). */
+/* A CPU tensor viewing the named tensor's bytes in the mapping (zero copy). The mapping is
+ * private: writing to the tensor changes this process's copy, never the file. A tensor whose
+ * bytes are not aligned to its element size in the file is copied instead (files written here
+ * are always aligned: the data section starts 8-byte aligned and tensors are stored largest
+ * element size first). Tensors with a dtype the runtime lacks (F64, I8, BOOL, ...) are listed
+ * but give SL_ERR_UNSUPPORTED here. */
 SL_API sl_status sl_safetensors_get(const sl_safetensors *st, const char *name, sl_tensor **out);
 
 /* Value of a "__metadata__" string entry of the first file, or NULL. */
