@@ -82,8 +82,11 @@ int vs_anova_oneway(const double *const *groups, const size_t *ns, size_t k, int
             res->note = "a group has zero variance: Welch's weights n/s^2 are infinite (p = NaN)";
             return -1;
         }
+        /* weighted grand mean, shifted by the first group's mean: the weights w/sw sum to 1 only
+         * to rounding, which would otherwise leak eps * |mean| into every deviation */
         vs_dd ybar = dd_d(0.0);
-        for (size_t g = 0; g < k; g++) ybar = dd_add(ybar, dd_mul_d(mean[g], w[g] / sw));
+        for (size_t g = 0; g < k; g++) ybar = dd_add(ybar, dd_mul_d(dd_sub(mean[g], mean[0]), w[g] / sw));
+        ybar = dd_add(ybar, mean[0]);
         vs_dd num = dd_d(0.0);
         for (size_t g = 0; g < k; g++) {
             vs_dd d = dd_sub(mean[g], ybar);

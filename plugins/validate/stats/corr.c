@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* r = Sxy / sqrt(Sxx Syy) with every sum in double-double about double-double means. */
-static double pearson_r(const double *x, const double *y, size_t n, int *const_input) {
+/* r = Sxy / sqrt(Sxx Syy) with every sum in double-double about double-double means; the
+ * double-double r is kept so that 1 - |r| (which decides p next to |r| = 1) has its digits. */
+static vs_dd pearson_r_dd(const double *x, const double *y, size_t n, int *const_input) {
     vs_dd mx, my, sxx, syy;
     vsi_mean_ss(x, n, &mx, &sxx);
     vsi_mean_ss(y, n, &my, &syy);
@@ -18,11 +19,15 @@ static double pearson_r(const double *x, const double *y, size_t n, int *const_i
         if (y[i] != y[0]) cy = 0;
     }
     *const_input = cx || cy;
-    if (*const_input) return NAN;
-    double r = dd_to_d(dd_div(sxy, dd_sqrt(dd_mul(sxx, syy))));
-    if (r > 1.0) r = 1.0;
-    if (r < -1.0) r = -1.0;
+    if (*const_input) return dd_d(NAN);
+    vs_dd r = dd_div(sxy, dd_sqrt(dd_mul(sxx, syy)));
+    if (r.hi > 1.0 || (r.hi == 1.0 && r.lo > 0)) r = dd_d(1.0);
+    if (r.hi < -1.0 || (r.hi == -1.0 && r.lo < 0)) r = dd_d(-1.0);
     return r;
+}
+
+static double pearson_r(const double *x, const double *y, size_t n, int *const_input) {
+    return dd_to_d(pearson_r_dd(x, y, n, const_input));
 }
 
 int vs_pearson(const double *x, const double *y, size_t n, vs_alternative alt, vs_result *res) {
@@ -32,7 +37,8 @@ int vs_pearson(const double *x, const double *y, size_t n, vs_alternative alt, v
         return -1;
     }
     int c;
-    double r = pearson_r(x, y, n, &c);
+    vs_dd rd = pearson_r_dd(x, y, n, &c);
+    double r = dd_to_d(rd);
     res->statistic = r;
     res->df = (double)n - 2.0;
     res->method = "exact";
@@ -48,9 +54,10 @@ int vs_pearson(const double *x, const double *y, size_t n, vs_alternative alt, v
     }
     /* (1 + r)/2 ~ Beta(n/2 - 1, n/2 - 1); tails in the far side computed from (1 - |r|)/2 */
     double ab = (double)n / 2.0 - 1.0;
-    double xlo = 0.5 * (1.0 - fabs(r)); /* exact: 1 - |r| is exact for |r| >= 1/2 */
-    double small = vs_ibeta(ab, ab, xlo);   /* P(R >= |r|) = P(R <= -|r|) */
-    double big = vs_ibetac(ab, ab, xlo);    /* P(R <= |r|) */
+    vs_dd ar = rd.hi < 0 ? dd_neg(rd) : rd;
+    vs_dd xlo = dd_mul_d(dd_sub(dd_d(1.0), ar), 0.5), xhi = dd_mul_d(dd_add_d(ar, 1.0), 0.5);
+    double small = vsi_ibeta_tail(ab, ab, xlo, xhi, 0, 0); /* P(R >= |r|) = P(R <= -|r|) */
+    double big = vsi_ibeta_tail(ab, ab, xlo, xhi, 1, 0);   /* P(R <= |r|) */
     double cdf = r >= 0 ? big : small, sf = r >= 0 ? small : big;
     res->p = vs_p_from_tails(cdf, sf, alt);
     return 0;

@@ -126,6 +126,11 @@ static vs_dd decimal_diff_dd(const vs_decimal *a, const vs_decimal *b) {
 
 double vs_decimal_diff(const vs_decimal *a, const vs_decimal *b) { return dd_to_d(decimal_diff_dd(a, b)); }
 
+double vs_decimal_add(const vs_decimal *ref, double x) {
+    vs_dd r = ref->exact ? int128_scaled(ref->mant, ref->exp10) : dd_d(ref->approx);
+    return dd_to_d(dd_add_d(r, x));
+}
+
 double vs_sum(const double *x, size_t n) {
     vs_dd s = dd_d(0.0);
     for (size_t i = 0; i < n; i++) s = dd_add_d(s, x[i]);

@@ -197,7 +197,7 @@ static void ibeta_direct(double a, double b, vs_dd x, vs_dd y, double *v, double
 /* Tail of the Beta(a,b) distribution at x (y = 1 - x given separately so that callers can pass
  * it without rounding): upper = 0 gives I_x(a,b) = P(X <= x), upper = 1 gives P(X > x).
  * log_p = 1 returns the natural log of the probability. */
-static double sli_ibeta_tail(double a, double b, vs_dd x, vs_dd y, int upper, int log_p) {
+double vsi_ibeta_tail(double a, double b, vs_dd x, vs_dd y, int upper, int log_p) {
     if (isnan(a) || isnan(b) || isnan(x.hi) || !(a > 0) || !(b > 0) || x.hi < 0 || y.hi < 0) return NAN;
     double v, lv;
     if (x.hi == 0 || y.hi == 0) {
@@ -225,11 +225,11 @@ static double sli_ibeta_tail(double a, double b, vs_dd x, vs_dd y, int upper, in
 }
 
 double vs_ibeta(double a, double b, double x) {
-    return sli_ibeta_tail(a, b, dd_d(x), dd_two_sum(1.0, -x), 0, 0);
+    return vsi_ibeta_tail(a, b, dd_d(x), dd_two_sum(1.0, -x), 0, 0);
 }
 
 double vs_ibetac(double a, double b, double x) {
-    return sli_ibeta_tail(a, b, dd_d(x), dd_two_sum(1.0, -x), 1, 0);
+    return vsi_ibeta_tail(a, b, dd_d(x), dd_two_sum(1.0, -x), 1, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -286,7 +286,7 @@ static void igamma_q_cf(double a, vs_dd x, double *v, double *lv) {
 }
 
 /* Regularised incomplete gamma: upper = 0 gives P(a,x), upper = 1 gives Q(a,x). */
-static double sli_igamma_tail(double a, vs_dd x, int upper, int log_p) {
+static double igamma_tail(double a, vs_dd x, int upper, int log_p) {
     if (isnan(a) || isnan(x.hi) || !(a > 0) || x.hi < 0) return NAN;
     if (x.hi == 0) {
         int one = upper;
@@ -314,8 +314,8 @@ static double sli_igamma_tail(double a, vs_dd x, int upper, int log_p) {
     return log_p ? lv : v;
 }
 
-double vs_igamma_p(double a, double x) { return sli_igamma_tail(a, dd_d(x), 0, 0); }
-double vs_igamma_q(double a, double x) { return sli_igamma_tail(a, dd_d(x), 1, 0); }
+double vs_igamma_p(double a, double x) { return igamma_tail(a, dd_d(x), 0, 0); }
+double vs_igamma_q(double a, double x) { return igamma_tail(a, dd_d(x), 1, 0); }
 
 /* ---------------------------------------------------------------------------------------- */
 /* normal                                                                                     */
@@ -333,10 +333,10 @@ static double norm_tail(double x, int upper, int log_p) {
     /* is the wanted tail the small one (beyond |x|)? */
     int small = (x >= 0) == (upper != 0);
     if (small) {
-        double q = sli_igamma_tail(0.5, z, 1, log_p);
+        double q = igamma_tail(0.5, z, 1, log_p);
         return log_p ? q - VS_LN2 : 0.5 * q;
     }
-    double p = sli_igamma_tail(0.5, z, 0, 0);
+    double p = igamma_tail(0.5, z, 0, 0);
     double v = 0.5 + 0.5 * p;
     return log_p ? log(v) : v;
 }
@@ -399,11 +399,11 @@ static double t_tail(double t, double df, int upper, int log_p) {
     vs_dd y = dd_div(t2, den);
     int small = (t >= 0) == (upper != 0);
     if (small) {
-        double q = sli_ibeta_tail(0.5 * df, 0.5, x, y, 0, log_p);
+        double q = vsi_ibeta_tail(0.5 * df, 0.5, x, y, 0, log_p);
         return log_p ? q - VS_LN2 : 0.5 * q;
     }
     /* the big side: 1 - I_x/2 = 1/2 + (1 - I_x)/2 */
-    double r = sli_ibeta_tail(0.5 * df, 0.5, x, y, 1, 0);
+    double r = vsi_ibeta_tail(0.5 * df, 0.5, x, y, 1, 0);
     double v = 0.5 + 0.5 * r;
     return log_p ? log(v) : v;
 }
@@ -455,7 +455,7 @@ double vs_t_ppf(double p, double df) {
 static double chi2_tail(double x, double k, int upper, int log_p) {
     if (isnan(x) || isnan(k) || !(k > 0)) return NAN;
     if (x <= 0) return log_p ? (upper ? 0.0 : -INFINITY) : (upper ? 1.0 : 0.0);
-    return sli_igamma_tail(0.5 * k, dd_d(0.5 * x), upper, log_p);
+    return igamma_tail(0.5 * k, dd_d(0.5 * x), upper, log_p);
 }
 
 double vs_chi2_cdf(double x, double k) { return chi2_tail(x, k, 0, 0); }
@@ -470,7 +470,7 @@ static double f_tail(double f, double d1, double d2, int upper, int log_p) {
     vs_dd p = dd_two_prod(d1, f);
     vs_dd den = dd_add_d(p, d2);
     vs_dd x = dd_div(p, den), y = dd_div(dd_d(d2), den);
-    return sli_ibeta_tail(0.5 * d1, 0.5 * d2, x, y, upper, log_p);
+    return vsi_ibeta_tail(0.5 * d1, 0.5 * d2, x, y, upper, log_p);
 }
 
 double vs_f_cdf(double f, double d1, double d2) { return f_tail(f, d1, d2, 0, 0); }

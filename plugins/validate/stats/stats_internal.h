@@ -11,6 +11,9 @@
 /* Mean (double-double) and sum of squared deviations from it (double-double). n >= 1. */
 void vsi_mean_ss(const double *x, size_t n, vs_dd *mean, vs_dd *ss);
 
+/* Tail of Beta(a,b) at x with y = 1 - x both in double-double (special.c). */
+double vsi_ibeta_tail(double a, double b, vs_dd x, vs_dd y, int upper, int log_p);
+
 /* p-value of a t statistic with df degrees of freedom for an alternative. */
 double vsi_t_pvalue(double t, double df, vs_alternative alt);
 

@@ -75,6 +75,9 @@ int vs_decimal_parse(const char *text, vs_decimal *out);
  * rounded in that case). Used to shift data by a reference value before summing. */
 double vs_decimal_diff(const vs_decimal *a, const vs_decimal *b);
 
+/* ref + x computed exactly and rounded once. */
+double vs_decimal_add(const vs_decimal *ref, double x);
+
 /* Mean and sample variance (ddof = 1) by two passes in double-double. */
 typedef struct vs_moments {
     size_t n;
