@@ -20,6 +20,15 @@ typedef struct lp_bib_name {
     int literal;    /* 1 when the whole name was one brace group (an organisation) */
 } lp_bib_name;
 
+/* The parsed names of one name-list field. */
+typedef struct lp_bib_names {
+    const char *field;     /* the field's lower-case name ("author", "translator", ...); owned by
+                            * the entry's field array */
+    lp_bib_name *names;    /* n names in list order */
+    size_t n;
+    int et_al;             /* 1 when the list ended with "and others" (not kept as a name) */
+} lp_bib_names;
+
 /* One field of an entry. `name` is lower-cased. `value` is the Unicode text a reader sees:
  * macros expanded, `#` concatenations joined, LaTeX accents, commands and special characters
  * converted to UTF-8 (NFC), braces removed, runs of white space (line breaks included) folded
@@ -46,6 +55,12 @@ typedef struct lp_bib_entry {
     int line;              /* 1-based line of the '@' that starts the entry */
     lp_bib_field *fields;  /* nfields fields in source order; own fields first, then inherited */
     size_t nfields;
+    lp_bib_names *names;   /* every name-list field present, in field order: author, editor,
+                            * translator, bookauthor, editora/b/c, commentator, annotator,
+                            * introduction, foreword, afterword, holder, director, redactor,
+                            * collaborator */
+    size_t nnames;
+    /* Shortcuts into `names` (not separately owned): */
     lp_bib_name *authors;  /* parsed `author` field (nauthors names), NULL/0 when absent */
     size_t nauthors;
     lp_bib_name *editors;  /* parsed `editor` field, NULL/0 when absent */
@@ -126,17 +141,33 @@ const char *lp_bib_entry_get(const lp_bib_entry *entry, const char *name);
 /* The field record named `name` (lower-case), or NULL. */
 const lp_bib_field *lp_bib_entry_field(const lp_bib_entry *entry, const char *name);
 
+/* The parsed names of field `name` (e.g. "translator"), or NULL when the entry has none. */
+const lp_bib_names *lp_bib_entry_names(const lp_bib_entry *entry, const char *name);
+
+/* The title a reader sees, composed as BibLaTeX prints it: `title`, then ": " and `subtitle`,
+ * then ". " and `titleaddon`. A whole-book entry (@book, @proceedings, @collection, @reference
+ * and their @mv forms) without `title` uses its `booktitle`; with neither, the `titleaddon`
+ * alone. Returns a malloc'd string (free with free()), or NULL when the entry has
+ * no title at all or memory ran out. */
+char *lp_bib_entry_title(const lp_bib_entry *entry);
+
 /* The publication year of `entry`: the first 4-digit number in `year`, else the leading year
  * of BibLaTeX `date` ("2019-05-01", "2019/2020"); 0 when neither gives one. (`eventdate` and
  * `origdate` are other dates and are not used.) */
 int lp_bib_entry_year(const lp_bib_entry *entry);
 
-/* The Zotero/CSL-style item type for the entry's type, e.g. "journalArticle" (article),
- * "book" (book, mvbook, booklet, collection, proceedings, ...), "bookSection" (inbook,
- * incollection, suppbook, ...), "conferencePaper" (inproceedings, conference), "thesis"
- * (phdthesis, mastersthesis, thesis), "report" (techreport, report), "webpage" (online, www,
- * electronic), "patent", "film" (movie, video), "manuscript" (unpublished, manual), "dataset",
- * "computerProgram" (software); "document" for anything else (misc included). Static string. */
+/* The Zotero item type for the entry, e.g. "journalArticle" (article; "magazineArticle" and
+ * "newspaperArticle" by entrysubtype), "book" (book, mvbook, booklet, collection, proceedings,
+ * reference), "bookSection" (inbook, incollection, bookinbook, suppbook, suppcollection; also a
+ * @book or @proceedings with a `title` and a different `booktitle`, i.e. a part filed under
+ * the whole), "conferencePaper" (inproceedings, conference), "encyclopediaArticle"
+ * (inreference), "thesis" (phdthesis, mastersthesis, thesis), "report" (techreport, report,
+ * manual), "webpage" (online, www, electronic), "patent", "film" (movie; video with
+ * entrysubtype film), "tvBroadcast", "videoRecording" (video), "audioRecording" (audio,
+ * music), "artwork" (artwork, image), "presentation" (presentation, talk), "manuscript"
+ * (unpublished), "dataset", "computerProgram" (software, hardware), "statute" (legislation,
+ * legal, constitution, legadminmaterial), "bill" (legmaterial), "case" (jurisdiction);
+ * "document" for anything else (misc, nameonly, periodical included). Static string. */
 const char *lp_bib_item_type(const lp_bib_entry *entry);
 
 /* Parse a raw name list (an lp_bib_field.raw such as "Knuth, Donald E. and {The Team}") into
