@@ -21,8 +21,9 @@ static vs_dd pearson_r_dd(const double *x, const double *y, size_t n, int *const
     *const_input = cx || cy;
     if (*const_input) return dd_d(NAN);
     vs_dd r = dd_div(sxy, dd_sqrt(dd_mul(sxx, syy)));
-    if (r.hi > 1.0 || (r.hi == 1.0 && r.lo > 0)) r = dd_d(1.0);
-    if (r.hi < -1.0 || (r.hi == -1.0 && r.lo < 0)) r = dd_d(-1.0);
+    /* within the double-double rounding of +-1 (1e-30) the data are exactly collinear */
+    if (r.hi >= 1.0 || 1.0 - r.hi - r.lo <= 1e-30) r = dd_d(1.0);
+    if (r.hi <= -1.0 || 1.0 + r.hi + r.lo <= 1e-30) r = dd_d(-1.0);
     return r;
 }
 

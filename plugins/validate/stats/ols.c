@@ -175,8 +175,10 @@ int vs_ols_fit(const double *X, const double *y, size_t n, size_t p, long interc
     out->df_resid = df_resid;
     out->df_model = (double)p - k_const;
     out->sigma = sqrt(s2);
-    out->r2 = 1.0 - dd_to_d(dd_div(ssr, tss));
-    out->adj_r2 = 1.0 - ((double)n - k_const) / df_resid * (1.0 - out->r2);
+    /* in double-double: R^2 of 1e-7 keeps its digits rather than being 1 minus a rounded ratio */
+    vs_dd unexplained = dd_div(ssr, tss);
+    out->r2 = dd_to_d(dd_sub(dd_d(1.0), unexplained));
+    out->adj_r2 = dd_to_d(dd_sub(dd_d(1.0), dd_mul_d(unexplained, ((double)n - k_const) / df_resid)));
     if (out->df_model > 0) {
         out->F = dd_to_d(dd_div(dd_div_d(dd_sub(tss, ssr), out->df_model), dd_div_d(ssr, df_resid)));
         out->F_p = vs_f_sf(out->F, out->df_model, df_resid);

@@ -401,12 +401,19 @@ def gen_ols():
         ssr_m = mp.fsum(v * v for v in res)
         inv = XtX ** -1
         s2 = ssr_m / (n - M.shape[1])
+        ym = mp.fsum(mp.mpf(v) for v in yv) / n
+        tss_m = mp.fsum((mp.mpf(v) - ym) ** 2 for v in yv) if intercept else mp.fsum(mp.mpf(v) ** 2 for v in yv)
+        r2_m = 1 - ssr_m / tss_m
+        kc = 1 if intercept else 0
+        dfm = M.shape[1] - kc
+        F_m = ((tss_m - ssr_m) / dfm) / (ssr_m / (n - M.shape[1])) if dfm > 0 else mp.nan
+        vals += [float(r2_m), float(1 - (n - kc) / mp.mpf(n - M.shape[1]) * (1 - r2_m)), float(F_m)]
         mcoef = ";".join(r17(float(bm[j])) for j in range(M.shape[1]))
         mse_ = ";".join(r17(float(mp.sqrt(s2 * inv[j, j]))) for j in range(M.shape[1]))
         rows.append([seed, n, kind, q, bits, d, ";".join(map(str, betas)), chk] + [float(v) for v in vals] +
                     [coef, se, pv, lo, mcoef, mse_])
     write("ols", ["seed", "n", "kind", "q", "bits", "d", "betas", "chk", "r2", "adj_r2", "F", "F_p", "ssr",
-                  "coef", "se", "p", "ci_lo", "mp_coef", "mp_se"], rows)
+                  "mp_r2", "mp_adj_r2", "mp_F", "coef", "se", "p", "ci_lo", "mp_coef", "mp_se"], rows)
 
 
 def gen_corr():
@@ -546,6 +553,11 @@ def gen_bootstrap():
         d = int(meta.below(3))
         level = [0.9, 0.95, 0.99][(i // 12) % 3]
         bca = (i // 36) % 2
+        if bca:
+            # BCa counts replicates equal to the estimate; with decimal data two sums equal in
+            # decimal can differ by an ulp in binary, so "equal" depends on summation details.
+            # Integer data keep every such comparison exact on both sides.
+            d = 0
         seed = meta.next()
         dseed = meta.next()
         rng = Rng(dseed)
@@ -570,15 +582,43 @@ def gen_bootstrap():
             m = fmean(v)
             return math.sqrt(math.fsum((t - m) ** 2 for t in v) / (len(v) - 1))
 
+        if bca:
+            # integer data: exact rational statistics rounded once, as the C library's
+            # double-double ones, so that ties with the estimate are decided identically
+            from fractions import Fraction
+
+            def fmean(v):
+                return float(Fraction(int(math.fsum(v)), len(v)))
+
+            def fsd(v):
+                n_, s1 = len(v), int(math.fsum(v))
+                s2 = sum(int(t) * int(t) for t in v)
+                return math.sqrt(float(Fraction(n_ * s2 - s1 * s1, n_ * (n_ - 1))))
+
         def along(f):
             return lambda a, axis=-1: np.apply_along_axis(f, axis, a)
 
         fun = {"mean": along(fmean), "median": lambda a, axis=-1: np.median(a, axis=axis), "sd": along(fsd)}
         if kind == 3:
             iy = (z[:, nx:] % np.uint64(ny)).astype(np.int64)
-            reps = fun["mean"](x[ix], axis=1) - fun["mean"](y[iy], axis=1)
+            if bca:
+                from fractions import Fraction
+
+                def mdiff(a, b):
+                    return float(Fraction(int(math.fsum(a)), len(a)) - Fraction(int(math.fsum(b)), len(b)))
+
+                reps = np.array([mdiff(x[i], y[j]) for i, j in zip(ix, iy)])
+
+                def stat(a, b, axis=-1):
+                    a, b = np.asarray(a), np.asarray(b)
+                    lead = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+                    A = np.broadcast_to(a, lead + a.shape[-1:]).reshape(-1, a.shape[-1])
+                    Bm = np.broadcast_to(b, lead + b.shape[-1:]).reshape(-1, b.shape[-1])
+                    return np.array([mdiff(p, q) for p, q in zip(A, Bm)]).reshape(lead)
+            else:
+                reps = fun["mean"](x[ix], axis=1) - fun["mean"](y[iy], axis=1)
+                stat = lambda a, b, axis=-1: fun["mean"](a, axis=axis) - fun["mean"](b, axis=axis)  # noqa: E731
             data = (x, y)
-            stat = lambda a, b, axis=-1: fun["mean"](a, axis=axis) - fun["mean"](b, axis=axis)  # noqa: E731
             jack = [fmean(np.delete(x, i)) - fmean(y) for i in range(nx)] + [fmean(x) - fmean(np.delete(y, i)) for i in range(ny)]
         else:
             reps = fun[kinds[kind]](x[ix], axis=1)

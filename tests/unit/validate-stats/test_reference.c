@@ -314,8 +314,10 @@ static void run_ols(const sl_table *t, tally *ty) {
                 judge(ty, r, m.se[j], m.t[j], se[j], ref_t, ms[j], mp_t);
                 ty->cases -= 2;
             }
-            judge(ty, r, m.r2, m.F_p, num(t, r, "r2"), num(t, r, "F_p"), NAN, NAN);
-            judge(ty, r, m.F, m.adj_r2, num(t, r, "F"), num(t, r, "adj_r2"), NAN, NAN);
+            double Fm = num(t, r, "mp_F");
+            double pFm = vs_f_sf(Fm, (double)p - (intercept ? 1.0 : 0.0), (double)(n - p));
+            judge(ty, r, m.r2, m.adj_r2, num(t, r, "r2"), num(t, r, "adj_r2"), num(t, r, "mp_r2"), num(t, r, "mp_adj_r2"));
+            judge(ty, r, m.F, m.F_p, num(t, r, "F"), num(t, r, "F_p"), Fm, pFm);
             ty->cases -= 1;
             vs_ols_free(&m);
         }
