@@ -775,8 +775,12 @@ static void parse_entry(parser *p, char *type, size_t at, char close)
             diag(p, save, 0, "entry '%s': missing ',' after field '%s'", clip(e.key, tmp), clip(fname, tmp2));
             continue;
         }
-        diag(p, p->i, 1, "entry '%s': expected ',' or '%c' after field '%s', found %s", clip(e.key, tmp),
-             close, clip(fname, tmp2), what_at(p, p->i, ch));
+        if (p->i >= p->n)
+            diag(p, at, 1, "entry '%s' is never closed (expected '%c' before the end of the file)",
+                 clip(e.key, tmp), close);
+        else
+            diag(p, p->i, 1, "entry '%s': expected ',' or '%c' after field '%s', found %s", clip(e.key, tmp),
+                 close, clip(fname, tmp2), what_at(p, p->i, ch));
         p->i = recover_from(p, p->i);
         rentry_free(&e);
         return;

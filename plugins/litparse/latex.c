@@ -564,7 +564,7 @@ sl_status lp_latex_to_utf8(const char *tex, size_t len, int mode, char **out, si
                 if (c->s[c->i] == '\n') nl++;
                 c->i++;
             }
-            space(c, nl);
+            if (!c->math || c->mode == LP_LATEX_VERBATIM) space(c, nl);   /* TeX ignores spaces in math */
             continue;
         }
         default:
