@@ -49,7 +49,8 @@ sl_status vp_op_regression(const sl_host *host, sl_op_ctx *ctx) {
         if (st != SL_OK) break;
         if (degree > 1) {
             for (int64_t k = 1; k <= degree; k++) {
-                for (size_t i = 0; i < n; i++) X[c * n + i] = pow(v.off[i], (double)k);
+                /* x^k by repeated multiplication: the same bits on every platform (pow may differ) */
+                for (size_t i = 0; i < n; i++) X[c * n + i] = k == 1 ? v.off[i] : X[(c - 1) * n + i] * v.off[i];
                 if (k == 1) snprintf(names[c], sizeof names[0], "%s", col);
                 else snprintf(names[c], sizeof names[0], "%s^%lld", col, (long long)k);
                 c++;

@@ -74,10 +74,11 @@ static sl_status two_samples(const sl_host *host, sl_op_ctx *ctx, const sl_table
     if (!sp->level_b) ib = lv.n > 1 ? (ia == 1 ? 0 : (ia == 0 ? 1 : 0)) : -1;
     if (ia < 0 || ib < 0 || ia == ib) {
         const char *missing = ia < 0 ? sp->level_a : sp->level_b;
+        size_t nlev = lv.n;
         vp_levels_free(&lv);
-        if (lv.n < 2 && !missing)
+        if (nlev < 2 && !missing)
             return host->fail(ctx, SL_ERR_INVALID, "%s: column '%s' has %zu distinct value(s); two groups are needed", tname,
-                              sp->group, lv.n);
+                              sp->group, nlev);
         return host->fail(ctx, SL_ERR_INVALID, "%s: column '%s' has no group '%s'", tname, sp->group, missing ? missing : "?");
     }
     size_t na, nb, nrows = sl_table_rows(t);
