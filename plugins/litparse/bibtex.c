@@ -20,6 +20,7 @@
 #define DEFAULT_MAX_NAMES ((size_t)100000)
 #define DEFAULT_MAX_DIAGS ((size_t)10000)
 #define MAX_CROSSREF_CHAIN 8
+#define MAX_XDATA_KEYS 64      /* keys in one xdata list */
 #define MAX_NAME_TOKEN 4096    /* a field or macro name longer than this is an error */
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
@@ -386,7 +387,8 @@ static int scan_delimited(parser *p, sbuf *raw, const char *field, size_t close_
         } else if ((c == '\n' || c == '\r') && depth <= 1 + (open == '"')) {
             /* a line that starts a new entry inside an open value: the value was never closed */
             size_t k = j + 1;
-            while (k < p->n && (p->t[k] == ' ' || p->t[k] == '\t' || p->t[k] == '\n' || p->t[k] == '\r')) k++;
+            if (c == '\r' && k < p->n && p->t[k] == '\n') k++;
+            while (k < p->n && (p->t[k] == ' ' || p->t[k] == '\t')) k++;   /* not past the next line */
             if (k < p->n && p->t[k] == '@' && entry_start_at(p, k)) {
                 diag(p, start, 1, "unterminated value of field '%s': a new entry starts at line %d "
                      "before its closing %s", clip(field, tmp), line_of(p, k), open == '{' ? "'}'" : "'\"'");
@@ -898,24 +900,53 @@ static int resolve_crossrefs(parser *p)
     size_t *own = malloc((p->ne ? p->ne : 1) * sizeof *own);
     if (!own) goto oom;
     for (size_t k = 0; k < p->ne; k++) own[k] = p->e[k].nf;
+    /* each entry's crossref parent, found once (chains then cost O(1) per step) */
+    size_t *up_idx = malloc((p->ne ? p->ne : 1) * sizeof *up_idx);
+    if (!up_idx) { free(own); goto oom; }
+    for (size_t k = 0; k < p->ne; k++) {
+        const rfield *up = rentry_find(&p->e[k], "crossref");
+        up_idx[k] = SIZE_MAX;
+        if (!up) continue;
+        char *ukey = lowerdup(up->raw, strlen(up->raw));
+        if (!ukey) { free(up_idx); free(own); goto oom; }
+        size_t a = 0, b = strlen(ukey);
+        while (a < b && (ukey[a] == ' ' || ukey[a] == '{')) a++;
+        while (b > a && (ukey[b - 1] == ' ' || ukey[b - 1] == '}')) b--;
+        ukey[b] = '\0';
+        up_idx[k] = smap_get(&keys, ukey + a);
+        free(ukey);
+    }
     for (size_t k = 0; k < p->ne; k++) {
         rentry *c = &p->e[k];
+        if (!rentry_find(c, "crossref") && !rentry_find(c, "xdata")) continue;
+        /* the child's field names, so that each inherited field is checked in O(1) */
+        smap have = {0};
+        for (size_t f = 0; f < c->nf; f++)
+            if (smap_set(&have, c->f[f].name, f) != 0) { smap_free(&have); free(up_idx); free(own); goto oom; }
+        int over_budget = 0;
         const char *const links[] = {"crossref", "xdata"};
-        for (int li = 0; li < 2; li++) {
+        for (int li = 0; li < 2 && !over_budget; li++) {
             const rfield *lf = rentry_find(c, links[li]);
             if (!lf) continue;
+            int line = lf->line;
             /* xdata may list several keys separated by commas */
             char *list = lowerdup(lf->raw, strlen(lf->raw));
-            if (!list) { free(own); goto oom; }
-            for (char *tok = list; tok && *tok;) {
+            if (!list) { smap_free(&have); free(up_idx); free(own); goto oom; }
+            int ntok = 0;
+            for (char *tok = list; tok && *tok && !over_budget;) {
                 char *comma = li == 1 ? strchr(tok, ',') : NULL;
                 if (comma) *comma = '\0';
+                if (++ntok > MAX_XDATA_KEYS) {
+                    diag_line(p, line, 0, "entry '%s': more than %d %s keys; the rest are ignored",
+                              clip(c->key, tmp), MAX_XDATA_KEYS, links[li]);
+                    break;
+                }
                 while (*tok == ' ' || *tok == '{') tok++;
                 size_t tl = strlen(tok);
                 while (tl && (tok[tl - 1] == ' ' || tok[tl - 1] == '}')) tok[--tl] = '\0';
                 size_t cur = smap_get(&keys, tok);
                 if (tl && cur == SIZE_MAX)
-                    diag_line(p, lf->line, 0, "entry '%s': %s '%s' not found", clip(c->key, tmp),
+                    diag_line(p, line, 0, "entry '%s': %s '%s' not found", clip(c->key, tmp),
                               links[li], clip(tok, tmp2));
                 for (int depth = 0; cur != SIZE_MAX && cur != k && depth < MAX_CROSSREF_CHAIN; depth++) {
                     rentry *par = &p->e[cur];
@@ -924,24 +955,35 @@ static int resolve_crossrefs(parser *p)
                                                  : inherit_as(par->type, c->type, par->f[f].name);
                         if (!as || (li == 1 && in_list(as, (const char *const[]){"ids", "xdata", "crossref", NULL})))
                             continue;
-                        if (rentry_find(c, as)) continue;
-                        char *nm = dupn(as, strlen(as)), *rw = dupn(par->f[f].raw, strlen(par->f[f].raw));
-                        if (!nm || !rw || rentry_add(c, nm, rw, par->f[f].line, 1) != 0) {
-                            free(nm); free(rw); free(list); free(own); goto oom;
+                        if (smap_get(&have, as) != SIZE_MAX) continue;
+                        size_t rl = strlen(par->f[f].raw);
+                        size_t cost = rl + 32;          /* a copied field costs memory even if empty */
+                        if (p->expanded + cost > p->lim.max_expand_bytes) {
+                            /* many children of one huge parent must not multiply memory */
+                            diag_line(p, c->line, 1, "entry '%s': inheriting from '%s' exceeds the size "
+                                      "limit (%zu bytes in all); inheritance stopped", clip(c->key, tmp),
+                                      clip(par->key, tmp2), p->lim.max_expand_bytes);
+                            over_budget = 1;
+                            break;
+                        }
+                        p->expanded += cost;
+                        char *nm = dupn(as, strlen(as)), *rw = dupn(par->f[f].raw, rl);
+                        if (!nm || !rw || rentry_add(c, nm, rw, par->f[f].line, 1) != 0 ||
+                            smap_set(&have, nm, c->nf - 1) != 0) {
+                            if (c->nf && c->f[c->nf - 1].name == nm) c->nf--;
+                            free(nm); free(rw); free(list); smap_free(&have); free(up_idx); free(own); goto oom;
                         }
                     }
-                    const rfield *up = li == 0 ? rentry_find(par, "crossref") : NULL;
-                    if (!up) break;
-                    char *ukey = lowerdup(up->raw, strlen(up->raw));
-                    if (!ukey) { free(list); free(own); goto oom; }
-                    cur = smap_get(&keys, ukey);
-                    free(ukey);
+                    if (over_budget || li == 1) break;
+                    cur = up_idx[cur];
                 }
                 tok = comma ? comma + 1 : NULL;
             }
             free(list);
         }
+        smap_free(&have);
     }
+    free(up_idx);
     free(own);
     for (size_t k = 0; k < p->ne; k++) free(lkeys[k]);
     free(lkeys);

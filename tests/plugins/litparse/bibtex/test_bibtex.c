@@ -363,6 +363,49 @@ static void test_limits(void)
     free(deep);
 }
 
+/* Input shapes that would be quadratic or explode memory in a naive parser; they must finish
+ * quickly (the ctest timeout catches a regression) with bounded output. */
+static void test_hostile(void)
+{
+    size_t cap = 16u << 20, o = 0;
+    char *t = malloc(cap);
+    lp_bib *b = NULL;
+    /* one parent with a 1 MB field, 3,000 children: inheritance must stop at the budget */
+    o = (size_t)sprintf(t, "@book{parent, title = {P}, note = {");
+    memset(t + o, 'x', 1u << 20);
+    o += 1u << 20;
+    o += (size_t)sprintf(t + o, "}}\n");
+    for (int k = 0; k < 3000; k++) o += (size_t)sprintf(t + o, "@inbook{c%d, crossref = {parent}}\n", k);
+    CHECK_EQ_INT(lp_bib_parse(t, o, "amp.bib", NULL, &b), SL_OK);
+    CHECK_CONTAINS(diags(b), "inheritance stopped");
+    size_t copied = 0;
+    for (size_t k = 0; k < b->nentries; k++)
+        for (size_t f = 0; f < b->entries[k].nfields; f++)
+            if (b->entries[k].fields[f].inherited) copied += strlen(b->entries[k].fields[f].raw);
+    CHECK(copied <= ((size_t)64 << 20) + 4 * o);
+    lp_bib_destroy(b);
+    /* a value holding millions of line breaks, a line of '@', a field-name bomb */
+    o = (size_t)sprintf(t, "@article{nl, abstract = {");
+    memset(t + o, '\n', 4u << 20);
+    o += 4u << 20;
+    o += (size_t)sprintf(t + o, "}}\n");
+    memset(t + o, '@', 2u << 20);
+    o += 2u << 20;
+    o += (size_t)sprintf(t + o, "\n@article{many,");
+    for (int k = 0; k < 200000 && o < cap - 64; k++) o += (size_t)sprintf(t + o, "f%d={},", k % 50000);
+    o += (size_t)sprintf(t + o, "}\n@article{last, title = {ok}}\n");
+    CHECK_EQ_INT(lp_bib_parse(t, o, "big.bib", NULL, &b), SL_OK);
+    CHECK_EQ_INT(b->nentries, 3);
+    if (b->nentries == 3) {
+        CHECK_EQ_INT(b->entries[1].nfields, 50000);      /* duplicates dropped, with warnings */
+        CHECK_STR(b->entries[2].key, "last");
+    }
+    CHECK_EQ_INT(b->ndiags, 10000);
+    CHECK_EQ_INT(b->ndiags_dropped, 150000 - 10000);
+    lp_bib_destroy(b);
+    free(t);
+}
+
 static void test_helpers(void)
 {
     lp_bib *b = parse("@book{t1, title = {Main}, subtitle = {Sub}, titleaddon = {Addon}, date = {2019-05-01/2020}}\n"
@@ -409,6 +452,7 @@ int main(void)
     test_crossref();
     test_diagnostics();
     test_limits();
+    test_hostile();
     test_helpers();
     tex("");
     return SL_TEST_DONE();
