@@ -70,7 +70,9 @@ typedef struct lp_bib_entry {
 } lp_bib_entry;
 
 /* A problem found while parsing. Errors drop the entry they occur in and parsing resumes at the
- * next line that starts with '@' (or the next '@' at brace depth 0); warnings keep the entry. */
+ * next line that starts with '@' (after optional blanks); an unclosed value or entry that runs
+ * into a line starting a new entry ("@type{" or "@type(") ends there, so the next entry survives.
+ * Warnings keep the entry. */
 typedef struct lp_bib_diag {
     int line;        /* 1-based line */
     int col;         /* 1-based column in bytes */
@@ -96,8 +98,10 @@ typedef struct lp_bib {
 typedef struct lp_bib_limits {
     size_t max_depth;        /* brace/parenthesis nesting in a value; default 64 */
     size_t max_value_bytes;  /* one field value after macro expansion; default 4 MiB */
-    size_t max_expand_bytes; /* all macro-expanded text in the file (guards against "@string{b = a # a}"
-                              * doubling); default 64 MiB + 4 x input length */
+    size_t max_expand_bytes; /* all macro-expanded and crossref-inherited text in the file (guards
+                              * against "@string{b = a # a}" doubling and against thousands of
+                              * children inheriting one huge parent); default 64 MiB + 4 x input
+                              * length */
     size_t max_entries;      /* entries per file; default 10,000,000 */
     size_t max_names;        /* names in one name list; default 100,000 */
     size_t max_diags;        /* diagnostics kept; default 10,000 */
@@ -112,10 +116,19 @@ typedef struct lp_bib_limits {
  * bare numbers or macro names, joined with '#'; @string macros (case-insensitive names, usable
  * after their definition) and the predefined month macros jan..dec ("January".."December");
  * @preamble (kept raw in lp_bib.preamble); @comment (skipped, including JabRef/BibDesk
- * metadata blocks); text outside entries (ignored, as BibTeX does); `crossref` (and `xdata`)
- * inheritance: an entry receives every field of the entry it names that it lacks, and when the
- * parent is a @proceedings/@book/@collection/@mvbook its `title` becomes the child's
- * `booktitle` (BibLaTeX's rule), in whatever order the two entries appear.
+ * metadata blocks); text outside entries (ignored, as BibTeX does), where a '%' also comments
+ * out the rest of its line (so "%@article{...}" is not an entry); '%' comment lines between
+ * fields; field names with any character BibTeX allows ("author+an:role", "date-added");
+ * @xdata entries (their fields are inherited, they are not returned); `crossref` (and `xdata`)
+ * inheritance, following BibLaTeX's defaults: an entry receives every field it lacks from the
+ * entry it names (and that entry's own crossref, up to 8 levels; keys compared case-blind), in
+ * whatever order the entries appear; a parent's `title`/`subtitle`/`titleaddon` become the
+ * child's `booktitle`/`booksubtitle`/`booktitleaddon` when a @book, @collection, @proceedings
+ * or @reference is crossref'd by a part (@inbook, @incollection, @inproceedings, ...),
+ * `maintitle`... for the @mv types and `journaltitle` for @periodical, and are otherwise not
+ * inherited; `ids`, `crossref`, `xref`, `xdata`, `entrysubtype`, `label`, `shorthand`,
+ * `shorttitle`, `sorttitle`, `sortkey`, `related*` and `options` are never inherited. A
+ * missing parent is a warning. A key used twice is a warning (crossref uses the first).
  * Line ends may be LF, CRLF or CR. Bytes that are not valid UTF-8 are read as Windows-1252
  * (with one warning per file giving the first such byte's line).
  *

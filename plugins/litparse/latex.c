@@ -427,11 +427,11 @@ static size_t next_token_text(conv *c, char *out, size_t cap)
             out[0] = name[0];
             return 1;
         }
-        const char *sym = k ? symbol_lookup(name) : NULL;
-        if (sym && strlen(sym) < cap) {
+        const char *text = k ? symbol_lookup(name) : NULL;
+        if (text && strlen(text) < cap) {
             c->i = j;
-            memcpy(out, sym, strlen(sym));
-            return strlen(sym);
+            memcpy(out, text, strlen(text));
+            return strlen(text);
         }
         return 0;
     }
@@ -480,10 +480,9 @@ static void command(conv *c)
     }
 
     int32_t mark = accent_mark(name, k);
-    if (mark && !(k == 1 && c->math && name[0] != '\'' && name[0] != '"')) {
-        if (k == 1 && !((name[0] | 0x20) >= 'a' && (name[0] | 0x20) <= 'z')) {
-            /* control symbol accents do not skip spaces in TeX, but bib files write "\' e" */
-        }
+    if (mark) {
+        /* TeX does not skip spaces after a control-symbol accent, but "\' e" in a .bib file
+         * still means é */
         skip_spaces(c);
         if (c->i < c->n && s[c->i] == '{') {
             c->next_act = ACT_ACCENT;
@@ -517,8 +516,8 @@ static void command(conv *c)
             return;
         }
     }
-    const char *sym = symbol_lookup(name);
-    if (sym) { emit(c, sym, strlen(sym)); return; }
+    const char *text = symbol_lookup(name);
+    if (text) { emit(c, text, strlen(text)); return; }
     if (is_switch(name)) return;
     int act = arg_command(name);
     if (act != ACT_NONE && c->i < c->n && s[c->i] == '{') {
