@@ -33,9 +33,10 @@ typedef struct lp_bib_names {
  * macros expanded, `#` concatenations joined, LaTeX accents, commands and special characters
  * converted to UTF-8 (NFC), braces removed, runs of white space (line breaks included) folded
  * to one space and trimmed; a blank line inside a value (a TeX paragraph break) is kept as "\n\n".
- * Verbatim fields (url, doi, eprint, file, pdf, verba/verbb/verbc, urlraw) are not converted:
- * only their outer braces are removed and white space trimmed, and "\_", "\%", "\&", "\#" and
- * "\$" are unescaped, so a URL keeps its "~" and "--".
+ * Verbatim fields (url, doi, eprint, file, pdf, verba/verbb/verbc, urlraw, BibDesk's
+ * bdsk-url-N) are not converted as TeX: braces and \url{...} wrappers are removed, white space
+ * is folded and trimmed, and "\_", "\%", "\&", "\#", "\$" and "\~" are unescaped, so a URL
+ * keeps its "~" and "--"; other backslashes stay (a Windows path).
  * `raw` is the same field after macro expansion and concatenation but before any conversion
  * (braces and backslashes kept), for callers that need TeX structure (name lists, protected
  * case in titles). */

@@ -460,8 +460,8 @@ static void command(conv *c)
         if (k > MAX_CMD) k = MAX_CMD;     /* absurdly long: treated as unknown */
         name[k] = '\0';
         c->i = j;
-        if (c->i < c->n && s[c->i] == '*') c->i++;   /* starred forms */
-        skip_spaces(c);
+        if (c->i < c->n && s[c->i] == '*' && c->mode == LP_LATEX_TEXT) c->i++;   /* starred forms */
+        if (c->mode == LP_LATEX_TEXT) skip_spaces(c);
     } else {
         name[0] = (char)s[j];
         name[1] = '\0';
@@ -472,10 +472,12 @@ static void command(conv *c)
     }
 
     if (c->mode == LP_LATEX_VERBATIM) {
-        /* only escapes of special characters mean anything in a URL */
+        /* only escapes of special characters mean anything in a URL; \url{...} and \path{...}
+         * wrappers are dropped; anything else is kept as written (a Windows path) */
         if (k == 1 && strchr("_%&#${}~^ ", name[0]) && !((name[0] | 0x20) >= 'a' && (name[0] | 0x20) <= 'z'))
             emit(c, name, 1);
-        else { emit(c, "\\", 1); emit(c, name, k); }
+        else if (strcmp(name, "url") == 0 || strcmp(name, "path") == 0 || strcmp(name, "nolinkurl") == 0) {
+        } else { emit(c, "\\", 1); emit(c, name, k); }
         return;
     }
 

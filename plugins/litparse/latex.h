@@ -8,7 +8,8 @@
 /* Conversion modes for lp_latex_to_utf8. */
 enum {
     LP_LATEX_TEXT = 0,     /* full conversion: accents, commands, ligatures, dashes, quotes, math */
-    LP_LATEX_VERBATIM = 1  /* only drop braces and unescape \_ \% \& \# \$ \{ \} (URLs, DOIs, files) */
+    LP_LATEX_VERBATIM = 1  /* URLs, DOIs, files: drop braces and \url wrappers, unescape \_ \% \& \# \$ \~ \{ \},
+                            * fold white space; other backslashes are kept */
 };
 
 /* Convert `len` bytes of TeX (valid UTF-8 expected; the caller has already repaired encoding)

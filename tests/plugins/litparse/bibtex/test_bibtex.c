@@ -124,6 +124,10 @@ static void test_latex(void)
     CHECK_EQ_INT(lp_latex_to_utf8(url, strlen(url), LP_LATEX_VERBATIM, &v, NULL), SL_OK);
     CHECK_STR(v, "https://example.org/~user/a_b--c%20");
     free(v);
+    const char *path = "\\url{https://x.org/a\\#b} C:\\Users\\me now";
+    CHECK_EQ_INT(lp_latex_to_utf8(path, strlen(path), LP_LATEX_VERBATIM, &v, NULL), SL_OK);
+    CHECK_STR(v, "https://x.org/a#b C:\\Users\\me now");
+    free(v);
     size_t n = 99;
     CHECK_EQ_INT(lp_latex_to_utf8("", 0, LP_LATEX_TEXT, &v, &n), SL_OK);
     CHECK_STR(v, "");
