@@ -32,9 +32,12 @@ typedef struct {
 
 /* ============================================================ scalar path (any float dtype, D <= 256) */
 
+#define SCALAR_BLOCK 64
+
 template <typename T, int DMAX, int KT>
-__global__ void att_fwd_scalar(T *out, float *lse, const T *q, const T *k, const T *v, att_geom g) {
-    __shared__ float sk[KT][DMAX], sv[KT][DMAX];
+__global__ void __launch_bounds__(SCALAR_BLOCK) att_fwd_scalar(T *out, float *lse, const T *q, const T *k, const T *v,
+                                                               att_geom g) {
+    __shared__ float sk[KT][DMAX], sv[KT][DMAX], ssc[KT][SCALAR_BLOCK];
     int64_t bh = blockIdx.y, b = bh / g.H, h = bh % g.H;
     const int D = (int)g.D;
     int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -59,26 +62,24 @@ __global__ void att_fwd_scalar(T *out, float *lse, const T *q, const T *k, const
         }
         __syncthreads();
         if (!active) continue;
-        float sc[KT];
         float tm = -INFINITY;
-#pragma unroll
         for (int j = 0; j < KT; j++) {
             int64_t key = k0 + j;
             bool ok = key < g.T && (!g.causal || key <= t) && (!g.mask || g.mask[b * g.T + key]);
             float s = 0.0f;
 #pragma unroll
             for (int d = 0; d < DMAX; d++) s += qr[d] * sk[j][d];
-            sc[j] = ok ? s * g.scale : -INFINITY;
-            tm = fmaxf(tm, sc[j]);
+            s = ok ? s * g.scale : -INFINITY;
+            ssc[j][threadIdx.x] = s;
+            tm = fmaxf(tm, s);
         }
         if (tm == -INFINITY) continue;
         float mn = fmaxf(m, tm), corr = expf(m - mn);
         l *= corr;
 #pragma unroll
         for (int d = 0; d < DMAX; d++) acc[d] *= corr;
-#pragma unroll
         for (int j = 0; j < KT; j++) {
-            float p = expf(sc[j] - mn);
+            float p = expf(ssc[j][threadIdx.x] - mn);
             l += p;
 #pragma unroll
             for (int d = 0; d < DMAX; d++) acc[d] += p * sv[j][d];
@@ -705,9 +706,7 @@ static bool use_tc(const att_geom &g, sl_dtype dt, const sl_tensor *q, const sl_
            rows_ok(v->data, g.v_bs, g.v_rs, 8, 16);
 }
 
-static int dmax_for(int64_t D) { return D <= 32 ? 32 : D <= 64 ? 64 : D <= 128 ? 128 : D <= 256 ? 256 : 0; }
-
-#define SCALAR_BLOCK 64
+static int dmax_for(int64_t D) { return D <= 64 ? 64 : D <= 128 ? 128 : D <= 256 ? 256 : 0; }
 
 sl_status cu_attention(sli_stream *s, sl_tensor *out, sl_tensor *lse, const sl_tensor *q, const sl_tensor *k,
                        const sl_tensor *v, const sl_tensor *mask, const sl_attention_opts *o) {
@@ -737,10 +736,9 @@ sl_status cu_attention(sli_stream *s, sl_tensor *out, sl_tensor *lse, const sl_t
         TT *op = (TT *)out->data;
         float *lp = (float *)lse->data;
         switch (dmax) {
-        case 32: att_fwd_scalar<TT, 32, 32><<<grid, SCALAR_BLOCK, 0, s->stream>>>(op, lp, qp, kp, vp, g); break;
-        case 64: att_fwd_scalar<TT, 64, 32><<<grid, SCALAR_BLOCK, 0, s->stream>>>(op, lp, qp, kp, vp, g); break;
-        case 128: att_fwd_scalar<TT, 128, 32><<<grid, SCALAR_BLOCK, 0, s->stream>>>(op, lp, qp, kp, vp, g); break;
-        default: att_fwd_scalar<TT, 256, 16><<<grid, SCALAR_BLOCK, 0, s->stream>>>(op, lp, qp, kp, vp, g); break;
+        case 64: att_fwd_scalar<TT, 64, 16><<<grid, SCALAR_BLOCK, 0, s->stream>>>(op, lp, qp, kp, vp, g); break;
+        case 128: att_fwd_scalar<TT, 128, 16><<<grid, SCALAR_BLOCK, 0, s->stream>>>(op, lp, qp, kp, vp, g); break;
+        default: att_fwd_scalar<TT, 256, 8><<<grid, SCALAR_BLOCK, 0, s->stream>>>(op, lp, qp, kp, vp, g); break;
         }
     })
     return cu_launched("attention");
@@ -816,9 +814,8 @@ sl_status cu_attention_backward(sli_stream *s, sl_tensor *dq, sl_tensor *dk, sl_
     dim3 grid((unsigned)((g.T + SCALAR_BLOCK - 1) / SCALAR_BLOCK), (unsigned)BH);
     CU_FLOAT_SWITCH(q->dtype, "attention_backward", TT, {
         switch (dmax) {
-        case 32: scalar_bwd<TT, 32, 32>(s, grid, dq, dk, dv, dout, q, k, v, lse, di, g, bs, rs); break;
-        case 64: scalar_bwd<TT, 64, 32>(s, grid, dq, dk, dv, dout, q, k, v, lse, di, g, bs, rs); break;
-        case 128: scalar_bwd<TT, 128, 16>(s, grid, dq, dk, dv, dout, q, k, v, lse, di, g, bs, rs); break;
+        case 64: scalar_bwd<TT, 64, 16>(s, grid, dq, dk, dv, dout, q, k, v, lse, di, g, bs, rs); break;
+        case 128: scalar_bwd<TT, 128, 8>(s, grid, dq, dk, dv, dout, q, k, v, lse, di, g, bs, rs); break;
         default: scalar_bwd<TT, 256, 8>(s, grid, dq, dk, dv, dout, q, k, v, lse, di, g, bs, rs); break;
         }
     })
