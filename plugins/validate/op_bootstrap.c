@@ -17,7 +17,7 @@ sl_status vp_op_bootstrap(const sl_host *host, sl_op_ctx *ctx) {
     int bca = !method || !strcmp(method, "bca");
     int64_t B = 9999, seed;
     host->param_int(ctx, "resamples", &B);
-    if (host->param_int(ctx, "seed", &seed) != SL_OK) seed = (int64_t)host->seed(ctx);
+    if (host->param_int(ctx, "seed", &seed) != SL_OK || seed < 0) seed = (int64_t)host->seed(ctx);
     double level = 0.95;
     host->param_float(ctx, "level", &level);
     sl_table *t;
@@ -25,10 +25,10 @@ sl_status vp_op_bootstrap(const sl_host *host, sl_op_ctx *ctx) {
     vp_spec sp;
     vp_spec_init(&sp);
     sp.test = VP_WELCH; /* only for selecting the samples */
-    sp.value = host->param(ctx, "value");
-    sp.group = host->param(ctx, "group");
-    sp.x = host->param(ctx, "x");
-    sp.y = host->param(ctx, "y");
+    sp.value = vp_opt(host, ctx, "value");
+    sp.group = vp_opt(host, ctx, "group");
+    sp.x = vp_opt(host, ctx, "x");
+    sp.y = vp_opt(host, ctx, "y");
     if (host->param_list_count(ctx, "groups") >= 2) {
         sp.level_a = host->param_list_item(ctx, "groups", 0);
         sp.level_b = host->param_list_item(ctx, "groups", 1);

@@ -12,7 +12,7 @@
 sl_status vp_op_regression(const sl_host *host, sl_op_ctx *ctx) {
     const char *path = host->input_path(ctx, "data", 0);
     if (!path) return host->fail(ctx, SL_ERR_NOT_FOUND, "input 'data' is not connected");
-    const char *ycol = host->param(ctx, "y");
+    const char *ycol = vp_opt(host, ctx, "y");
     size_t nx = host->param_list_count(ctx, "x");
     int64_t degree = 1;
     host->param_int(ctx, "degree", &degree);

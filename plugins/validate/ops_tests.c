@@ -93,10 +93,10 @@ sl_status vp_op_compare(const sl_host *host, sl_op_ctx *ctx) {
     if (ti < 0 || ti > VP_WILCOXON)
         return host->fail(ctx, SL_ERR_INVALID, "param 'test': '%s' is not a two-sample test; expected student, welch, paired, mannwhitney or wilcoxon", test);
     sp.test = (vp_test)ti;
-    sp.value = host->param(ctx, "value");
-    sp.group = host->param(ctx, "group");
-    sp.x = host->param(ctx, "x");
-    sp.y = host->param(ctx, "y");
+    sp.value = vp_opt(host, ctx, "value");
+    sp.group = vp_opt(host, ctx, "group");
+    sp.x = vp_opt(host, ctx, "x");
+    sp.y = vp_opt(host, ctx, "y");
     if (host->param_list_count(ctx, "groups") >= 2) {
         sp.level_a = host->param_list_item(ctx, "groups", 0);
         sp.level_b = host->param_list_item(ctx, "groups", 1);
@@ -117,8 +117,8 @@ sl_status vp_op_correlation(const sl_host *host, sl_op_ctx *ctx) {
     if (ti < VP_PEARSON || ti > VP_KENDALL)
         return host->fail(ctx, SL_ERR_INVALID, "param 'test': '%s' is not a correlation; expected pearson, spearman or kendall", test);
     sp.test = (vp_test)ti;
-    sp.x = host->param(ctx, "x");
-    sp.y = host->param(ctx, "y");
+    sp.x = vp_opt(host, ctx, "x");
+    sp.y = vp_opt(host, ctx, "y");
     return vp_single_test_op(host, ctx, &sp, "validate.correlation");
 }
 
@@ -131,8 +131,8 @@ sl_status vp_op_contingency(const sl_host *host, sl_op_ctx *ctx) {
     if (ti < VP_CHI2 || ti > VP_FISHER)
         return host->fail(ctx, SL_ERR_INVALID, "param 'test': '%s' is not a contingency test; expected chi2, gtest or fisher", test);
     sp.test = (vp_test)ti;
-    sp.x = host->param(ctx, "x");
-    sp.y = host->param(ctx, "y");
+    sp.x = vp_opt(host, ctx, "x");
+    sp.y = vp_opt(host, ctx, "y");
     int b;
     if (host->param_bool(ctx, "correction", &b) == SL_OK) sp.correction = b;
     return vp_single_test_op(host, ctx, &sp, "validate.contingency");
@@ -142,7 +142,7 @@ sl_status vp_op_contingency(const sl_host *host, sl_op_ctx *ctx) {
 static sl_status anova_twoway(const sl_host *host, sl_op_ctx *ctx) {
     const char *path = host->input_path(ctx, "data", 0);
     if (!path) return host->fail(ctx, SL_ERR_NOT_FOUND, "input 'data' is not connected");
-    const char *value = host->param(ctx, "value"), *fa = host->param(ctx, "factor_a"), *fb = host->param(ctx, "factor_b");
+    const char *value = vp_opt(host, ctx, "value"), *fa = vp_opt(host, ctx, "factor_a"), *fb = vp_opt(host, ctx, "factor_b");
     if (!value || !fa || !fb) return host->fail(ctx, SL_ERR_INVALID, "two-way ANOVA needs params 'value', 'factor_a' and 'factor_b'");
     sl_table *t;
     if (sl_table_read(path, &t) != SL_OK) return host->fail(ctx, sl_last_status(), "%s", sl_last_error());
@@ -238,7 +238,7 @@ sl_status vp_op_anova(const sl_host *host, sl_op_ctx *ctx) {
     if (ti < VP_ANOVA || ti > VP_KRUSKAL)
         return host->fail(ctx, SL_ERR_INVALID, "param 'test': '%s' is not an ANOVA; expected anova, welch_anova, kruskal or twoway", test);
     sp.test = (vp_test)ti;
-    sp.value = host->param(ctx, "value");
-    sp.group = host->param(ctx, "group");
+    sp.value = vp_opt(host, ctx, "value");
+    sp.group = vp_opt(host, ctx, "group");
     return vp_single_test_op(host, ctx, &sp, "validate.anova");
 }

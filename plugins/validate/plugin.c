@@ -16,11 +16,11 @@ static const sl_port_desc test_out[] = {
 
 static const sl_param_desc compare_params[] = {
     P("test", SL_PARAM_ENUM, "welch", NULL, NULL, "student|welch|paired|mannwhitney|wilcoxon", "Which two-sample or paired test."),
-    P("value", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Long format: the column of values (with 'group')."),
-    P("group", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Long format: the column naming each row's group."),
-    P("groups", SL_PARAM_LIST, NULL, NULL, NULL, NULL, "Long format: the two groups to compare, first minus second (default: the first two seen)."),
-    P("x", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Wide format: first sample's column (paired tests pair rows)."),
-    P("y", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Wide format: second sample's column."),
+    P("value", SL_PARAM_STRING, "", NULL, NULL, NULL, "Long format: the column of values (with 'group')."),
+    P("group", SL_PARAM_STRING, "", NULL, NULL, NULL, "Long format: the column naming each row's group."),
+    P("groups", SL_PARAM_LIST, "", NULL, NULL, NULL, "Long format: the two groups to compare, first minus second (default: the first two seen)."),
+    P("x", SL_PARAM_STRING, "", NULL, NULL, NULL, "Wide format: first sample's column (paired tests pair rows)."),
+    P("y", SL_PARAM_STRING, "", NULL, NULL, NULL, "Wide format: second sample's column."),
     ALT,
     P("method", SL_PARAM_ENUM, "auto", NULL, NULL, "auto|exact|asymptotic",
       "Rank tests: exact null distribution, normal approximation, or scipy's automatic choice."),
@@ -30,14 +30,14 @@ static const sl_param_desc compare_params[] = {
 
 static const sl_param_desc anova_params[] = {
     P("test", SL_PARAM_ENUM, "anova", NULL, NULL, "anova|welch_anova|kruskal|twoway", "One-way ANOVA, Welch's ANOVA, Kruskal-Wallis or balanced two-way ANOVA."),
-    P("value", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "The column of values."),
-    P("group", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "One-way: the column naming each row's group."),
-    P("factor_a", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Two-way: the first factor's column."),
-    P("factor_b", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Two-way: the second factor's column."),
+    P("value", SL_PARAM_STRING, "", NULL, NULL, NULL, "The column of values."),
+    P("group", SL_PARAM_STRING, "", NULL, NULL, NULL, "One-way: the column naming each row's group."),
+    P("factor_a", SL_PARAM_STRING, "", NULL, NULL, NULL, "Two-way: the first factor's column."),
+    P("factor_b", SL_PARAM_STRING, "", NULL, NULL, NULL, "Two-way: the second factor's column."),
     LEVEL};
 
 static const sl_param_desc regression_params[] = {
-    P("y", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "The response column."),
+    P("y", SL_PARAM_STRING, "", NULL, NULL, NULL, "The response column."),
     P("x", SL_PARAM_LIST, "", NULL, NULL, NULL, "Regressor columns (empty with intercept: the mean-only model)."),
     P("degree", SL_PARAM_INT, "1", "1", "20", NULL, "Polynomial degree in the single x column (x, x^2, ..., x^degree)."),
     P("intercept", SL_PARAM_BOOL, "true", NULL, NULL, NULL, "Include a constant term (R^2 is then centred)."),
@@ -48,16 +48,16 @@ static const sl_port_desc regression_out[] = {
 
 static const sl_param_desc correlation_params[] = {
     P("test", SL_PARAM_ENUM, "pearson", NULL, NULL, "pearson|spearman|kendall", "Pearson r, Spearman rho or Kendall tau-b."),
-    P("x", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "First column."),
-    P("y", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Second column."),
+    P("x", SL_PARAM_STRING, "", NULL, NULL, NULL, "First column."),
+    P("y", SL_PARAM_STRING, "", NULL, NULL, NULL, "Second column."),
     ALT,
     P("method", SL_PARAM_ENUM, "auto", NULL, NULL, "auto|exact|asymptotic", "Kendall: exact null distribution or normal approximation."),
     LEVEL};
 
 static const sl_param_desc contingency_params[] = {
     P("test", SL_PARAM_ENUM, "chi2", NULL, NULL, "chi2|gtest|fisher", "Pearson chi-square, G-test (likelihood ratio) or Fisher's exact (2x2)."),
-    P("x", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Categorical column giving the table's rows."),
-    P("y", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "Categorical column giving the table's columns."),
+    P("x", SL_PARAM_STRING, "", NULL, NULL, NULL, "Categorical column giving the table's rows."),
+    P("y", SL_PARAM_STRING, "", NULL, NULL, NULL, "Categorical column giving the table's columns."),
     P("correction", SL_PARAM_BOOL, "true", NULL, NULL, NULL, "Yates' continuity correction when the table has one degree of freedom."),
     P("alternative", SL_PARAM_ENUM, "two-sided", NULL, NULL, "two-sided|less|greater", "Fisher: odds ratio less or greater than 1, or different."),
     LEVEL};
@@ -86,14 +86,14 @@ static const sl_param_desc rep_params[] = {
 
 static const sl_param_desc boot_params[] = {
     P("statistic", SL_PARAM_ENUM, "mean", NULL, NULL, "mean|median|sd|mean_diff", "The statistic whose interval is wanted."),
-    P("value", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "The column to resample (with 'group' for mean_diff in long format)."),
-    P("group", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "mean_diff, long format: the group column."),
-    P("groups", SL_PARAM_LIST, NULL, NULL, NULL, NULL, "mean_diff, long format: the two groups, first minus second."),
-    P("x", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "mean_diff, wide format: first sample's column."),
-    P("y", SL_PARAM_STRING, NULL, NULL, NULL, NULL, "mean_diff, wide format: second sample's column."),
+    P("value", SL_PARAM_STRING, "", NULL, NULL, NULL, "The column to resample (with 'group' for mean_diff in long format)."),
+    P("group", SL_PARAM_STRING, "", NULL, NULL, NULL, "mean_diff, long format: the group column."),
+    P("groups", SL_PARAM_LIST, "", NULL, NULL, NULL, "mean_diff, long format: the two groups, first minus second."),
+    P("x", SL_PARAM_STRING, "", NULL, NULL, NULL, "mean_diff, wide format: first sample's column."),
+    P("y", SL_PARAM_STRING, "", NULL, NULL, NULL, "mean_diff, wide format: second sample's column."),
     P("method", SL_PARAM_ENUM, "bca", NULL, NULL, "percentile|bca", "Percentile or bias-corrected and accelerated interval."),
     P("resamples", SL_PARAM_INT, "9999", "100", "10000000", NULL, "Number of bootstrap resamples."),
-    P("seed", SL_PARAM_INT, NULL, NULL, NULL, NULL, "Random seed (default: the step's seed, stable across re-runs)."),
+    P("seed", SL_PARAM_INT, "-1", "-1", NULL, NULL, "Random seed; -1 uses the step's seed (stable across re-runs)."),
     LEVEL};
 static const sl_port_desc boot_out[] = {
     OUT("report", "report", "report.json (estimate, interval, se, bias, BCa constants) and report.md.", NULL),

@@ -122,6 +122,9 @@ const char *vp_fmt(double v, char buf[32]);
 /* outcome -> JSON object with statistic, p, df, method, note, effect, estimate, groups */
 json_t *vp_outcome_json(const vp_spec *spec, const vp_outcome *o);
 
+/* A string param, or NULL when it is unset or empty (optional params default to ""). */
+const char *vp_opt(const sl_host *host, sl_op_ctx *ctx, const char *name);
+
 /* Parse common enum params. */
 vs_alternative vp_alt_from(const char *s);
 vs_method vp_method_from(const char *s);

@@ -187,6 +187,11 @@ sl_status vp_write_csv(const sl_host *host, sl_op_ctx *ctx, const char *path, co
     return st;
 }
 
+const char *vp_opt(const sl_host *host, sl_op_ctx *ctx, const char *name) {
+    const char *s = host->param(ctx, name);
+    return s && *s ? s : NULL;
+}
+
 vs_alternative vp_alt_from(const char *s) {
     if (s && (!strcmp(s, "less") || !strcmp(s, "lower"))) return VS_LESS;
     if (s && (!strcmp(s, "greater") || !strcmp(s, "higher"))) return VS_GREATER;
