@@ -256,8 +256,11 @@ typedef struct conv {
     buf out;
     int pending;          /* 0 none, 1 a space, 2 a paragraph break, waiting for the next text */
     int math;
-    group stack[MAX_GROUPS];
-    size_t depth;         /* groups open (may exceed MAX_GROUPS) */
+    int composed;         /* a combining mark was written: the result needs NFC */
+    group small[16];      /* the group stack lives here until it needs more */
+    group *stack;
+    size_t cap;           /* groups the stack can hold (at most MAX_GROUPS) */
+    size_t depth;         /* groups open (may exceed `cap`; deeper ones carry no action) */
     int next_act;         /* action for the next '{' (set by a command that takes an argument) */
     int32_t next_mark;
     int next_script;      /* 1 sup / 2 sub for the next single token in math mode */
@@ -322,6 +325,7 @@ static void apply_accent(conv *c, size_t from, int32_t mark)
     memmove(b->p + p + l + ml, b->p + p + l, b->n - p - l);
     memcpy(b->p + p + l, m, (size_t)ml);
     b->n += (size_t)ml;
+    c->composed = 1;
 }
 
 /* Rewrite the output since `from` as super/subscript if every character has such a form. */
@@ -365,7 +369,17 @@ static void apply_case(conv *c, size_t from, int upper)
 
 static void open_group(conv *c)
 {
-    if (c->depth < MAX_GROUPS) {
+    if (c->depth == c->cap && c->cap < MAX_GROUPS) {
+        size_t cap = c->cap * 4 < MAX_GROUPS ? c->cap * 4 : MAX_GROUPS;
+        group *g = malloc(cap * sizeof *g);
+        if (g) {
+            memcpy(g, c->stack, c->depth * sizeof *g);
+            if (c->stack != c->small) free(c->stack);
+            c->stack = g;
+            c->cap = cap;
+        }                                    /* on failure deeper groups just carry no action */
+    }
+    if (c->depth < c->cap) {
         group *g = &c->stack[c->depth];
         g->act = c->next_act;
         g->mark = c->next_mark;
@@ -389,7 +403,7 @@ static void close_group(conv *c)
 {
     if (c->depth == 0) return;               /* unbalanced '}': ignored */
     c->depth--;
-    if (c->depth >= MAX_GROUPS) return;
+    if (c->depth >= c->cap) return;
     group *g = &c->stack[c->depth];
     switch (g->act) {
     case ACT_ACCENT: apply_accent(c, g->out_start, g->mark); break;
@@ -500,6 +514,7 @@ static void command(conv *c)
         }
         emit(c, tok, tl);
         emit_cp(c, mark);
+        c->composed = 1;
         return;
     }
     if (k == 1) {
@@ -533,8 +548,11 @@ static void command(conv *c)
 sl_status lp_latex_to_utf8(const char *tex, size_t len, int mode, char **out, size_t *out_len)
 {
     if (!out || (!tex && len)) return sl_set_error(SL_ERR_INVALID, "lp_latex_to_utf8: NULL argument");
-    conv *c = calloc(1, sizeof *c);
-    if (!c) return sl_set_error(SL_ERR_NOMEM, "lp_latex_to_utf8: out of memory");
+    conv cv;
+    conv *c = &cv;
+    memset(c, 0, sizeof *c);
+    c->stack = c->small;
+    c->cap = sizeof c->small / sizeof *c->small;
     c->s = (const unsigned char *)tex;
     c->n = len;
     c->mode = mode;
@@ -622,22 +640,18 @@ sl_status lp_latex_to_utf8(const char *tex, size_t len, int mode, char **out, si
         c->i += l;
     }
     while (c->depth > 0 && !c->out.oom) close_group(c);    /* unbalanced '{': close at the end */
+    if (c->stack != c->small) free(c->stack);
+    if (!c->out.oom) buf_putc(&c->out, '\0');
     if (c->out.oom) {
         free(c->out.p);
-        free(c);
         return sl_set_error(SL_ERR_NOMEM, "lp_latex_to_utf8: out of memory");
     }
-    buf_putc(&c->out, '\0');
-    if (c->out.oom) { free(c->out.p); free(c); return sl_set_error(SL_ERR_NOMEM, "lp_latex_to_utf8: out of memory"); }
     c->out.n--;
     char *res = c->out.p;
     size_t res_len = c->out.n;
-    free(c);
-    /* NFC joins base letters and the combining marks accents produced. Skip the work when the
-     * text is ASCII. */
-    int ascii = 1;
-    for (size_t k = 0; k < res_len && ascii; k++) ascii = (unsigned char)res[k] < 0x80;
-    if (!ascii) {
+    /* NFC joins base letters and the combining marks that accents produced; text without
+     * such marks is left exactly as it came */
+    if (c->composed) {
         utf8proc_uint8_t *nfc = NULL;
         utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)res, (utf8proc_ssize_t)res_len, &nfc,
                                           UTF8PROC_STABLE | UTF8PROC_COMPOSE);
