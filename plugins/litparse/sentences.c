@@ -473,7 +473,7 @@ static int starts_sentence(const next_info *nx)
                           nx->kind == NX_OPEN_UPPER);
 }
 
-/* Decide a single period at `dot`; `after` is the byte after it. */
+/* Decide a single period at `dot`, given what follows it. */
 static void on_period(splitter *sp, size_t dot, const next_info *nx)
 {
     if (!nx->spaced || nx->kind == NX_END) return;
