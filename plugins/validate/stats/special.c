@@ -101,6 +101,42 @@ static vs_dd beta_logpref(double a, double b, vs_dd x, vs_dd y) {
  * For large a and b, h is a ratio of two quantities that each move by a relative
  * (a - (a+b)x)/y per unit change of x, so x enters every coefficient with its low part too:
  * rounding x to double first would cost up to 1e-10 when a is in the millions. */
+/* The continued fraction in double, for a + b <= 400 where its rounding stays near 1e-15.
+ * Evaluated by the forward (Wallis) recurrence: h = B_j / A_j with
+ *     A_j = A_{j-1} + d_j A_{j-2},  B_j = B_{j-1} + d_j B_{j-2},
+ * which puts only multiply-adds on the dependency chain (Lentz's method has two dependent
+ * divisions per term); convergence is tested without dividing, and the four numbers are
+ * rescaled before they can overflow. */
+static double ibeta_cf_d(double a, double b, double x, int *ok) {
+    double A2 = 1.0, A1 = 1.0, B2 = 0.0, B1 = 1.0; /* j = -1 and j = 0 */
+    double qab = a + b, qap = a + 1.0;
+    *ok = 0;
+    for (int m = 0; m <= 100000; m++) {
+        double m2 = 2.0 * m;
+        /* odd term d_{2m+1} and even term d_{2m+2}, sharing one division */
+        double mm = m + 1.0;
+        double den1 = (a + m2) * (qap + m2), den2 = (a + 2.0 * mm - 1.0) * (a + 2.0 * mm);
+        double inv = x / (den1 * den2);
+        double dodd = -(a + m) * (qab + m) * den2 * inv;
+        double deven = mm * (b - mm) * den1 * inv;
+        double A = A1 + dodd * A2, B = B1 + dodd * B2;
+        A2 = A1, B2 = B1, A1 = A, B1 = B;
+        A = A1 + deven * A2;
+        B = B1 + deven * B2;
+        double diff = A * B1 - A1 * B;
+        A2 = A1, B2 = B1, A1 = A, B1 = B;
+        if (fabs(diff) <= 2e-16 * fabs(A * B2)) {
+            *ok = 1;
+            break;
+        }
+        if (fabs(A1) > 1e150 || fabs(A1) < 1e-150) {
+            double s = 1.0 / A1;
+            A1 *= s, B1 *= s, A2 *= s, B2 *= s;
+        }
+    }
+    return B1 / A1;
+}
+
 static double ibeta_cf(double a, double b, vs_dd x, int *ok) {
     /* Evaluated in long double: for a or b in the tens of thousands the recursion is
      * ill-conditioned enough that double rounding alone leaves errors of 1e-12. */
@@ -199,6 +235,7 @@ static void ibeta_direct(double a, double b, vs_dd x, vs_dd y, double *v, double
 /* stirlerr in double; below 12 from lgamma, whose absolute error (a few 1e-15) is what matters
  * here because the value enters an exponent. */
 static double stirlerr_fast(double z) {
+    if (z == 0.5) return 0.1534264097200273452913848; /* the t distribution's b = 1/2 */
     if (z >= 12.0) {
         double r = 1.0 / z, r2 = r * r;
         return r * (1.0 / 12 - r2 * (1.0 / 360 - r2 * (1.0 / 1260 - r2 * (1.0 / 1680 - r2 * (1.0 / 1188)))));
@@ -231,9 +268,9 @@ static int ibeta_direct_fast(double a, double b, vs_dd x, vs_dd y, double *v) {
                bd0_fast(b, dd_to_d(dd_mul_d(y, n)));
     if (!(fabs(e) < 25.0)) return 0;
     int ok;
-    double h = ibeta_cf(a, b, x, &ok);
+    double h = n <= 400.0 ? ibeta_cf_d(a, b, dd_to_d(x), &ok) : ibeta_cf(a, b, x, &ok);
     if (!ok || !(h > 0)) return 0;
-    *v = exp(e + 0.5 * log(a * b / n) - LOG_SQRT_2PI_HI) * h / a;
+    *v = exp(e) * sqrt(a * b / n) * (0.3989422804014327 / a) * h; /* 1/sqrt(2 pi) */
     return 1;
 }
 
@@ -456,11 +493,18 @@ static double t_tail(double t, double df, int upper, int log_p) {
         return log_p ? (one ? 0.0 : -INFINITY) : (one ? 1.0 : 0.0);
     }
     /* P(|T| > |t|) = I_x(df/2, 1/2), x = df / (df + t^2), computed in double-double */
-    vs_dd t2 = dd_two_prod(t, t);
-    vs_dd den = dd_add_d(t2, df);
-    vs_dd x = dd_div(dd_d(df), den);
-    vs_dd y = dd_div(t2, den);
     int small = (t >= 0) == (upper != 0);
+    if (!log_p && df <= 800.0) {
+        /* moderate df: x and y rounded once each are accurate enough unless the tail is far,
+         * which the fast path detects (it then declines and the double-double path runs) */
+        double den = df + t * t, fv;
+        vs_dd xd = dd_d(df / den), yd = dd_d(t * t / den);
+        if (ibeta_tail_fast(0.5 * df, 0.5, xd, yd, small ? 0 : 1, &fv)) return small ? 0.5 * fv : 0.5 + 0.5 * fv;
+    }
+    vs_dd t2 = dd_two_prod(t, t);
+    vs_dd inv = dd_div(dd_d(1.0), dd_add_d(t2, df)); /* one division for both */
+    vs_dd x = dd_mul_d(inv, df);
+    vs_dd y = dd_mul(t2, inv);
     if (small) {
         double q = vsi_ibeta_tail(0.5 * df, 0.5, x, y, 0, log_p);
         return log_p ? q - VS_LN2 : 0.5 * q;
