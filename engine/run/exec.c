@@ -92,13 +92,12 @@ sl_status sx_execute(const sx_spec *spec, sx_result *res) {
             res->message = sli_xstrdup("cancelled");
         }
     }
-    /* commit outputs only when every one of them is there */
+    /* commit outputs only when every one of them is there (a directory output always is) */
     for (size_t i = 0; i < op->n_outputs && res->status == SL_OK; i++) {
-        struct stat sb;
-        if (stat(staged[i], &sb) != 0) {
+        if (!sl_artifact_type_is_dir(op->outputs[i].type) && access(staged[i], F_OK) != 0) {
             res->status = SL_ERR_FAILED;
-            res->message = sli_xasprintf("op %s returned success but did not write output port '%s' (expected %s at %s)", op->name,
-                                         op->outputs[i].name, sl_artifact_type_is_dir(op->outputs[i].type) ? "a directory" : "a file", staged[i]);
+            res->message = sli_xasprintf("op %s returned success but did not write output port '%s' (expected a file at %s)", op->name,
+                                         op->outputs[i].name, staged[i]);
         }
     }
     for (size_t i = 0; i < op->n_outputs && res->status == SL_OK; i++) {
@@ -120,7 +119,7 @@ sl_status sx_execute(const sx_spec *spec, sx_result *res) {
         free(staged[i]);
     }
     free(staged);
-    sli_remove_tree(scratch);
+    if (ctx.scratch_made) sli_remove_tree(scratch);
     free(scratch);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) res->peak_rss_kb = ru.ru_maxrss;

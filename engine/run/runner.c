@@ -446,12 +446,16 @@ static void *pool_main(void *arg) {
         pthread_mutex_unlock(&r->qmu);
         sx_execute(&j->spec, &j->res);
         pthread_mutex_lock(&r->qmu);
+        int first = r->done_head == NULL;
         j->next = r->done_head;
         r->done_head = j;
         pthread_mutex_unlock(&r->qmu);
-        char c = 'd';
-        ssize_t w = write(wake_pipe[1], &c, 1);
-        (void)w;
+        /* one wake-up per batch: the engine drains the whole done list when it wakes */
+        if (first) {
+            char c = 'd';
+            ssize_t w = write(wake_pipe[1], &c, 1);
+            (void)w;
+        }
     }
 }
 
@@ -694,7 +698,14 @@ static void launch(runner *r, uint32_t idx, char *parts) {
     }
 }
 
+/* Steps in flight at once. Inline steps queue for the pool's threads (which bound the
+ * concurrency), so a few per thread are kept ready to avoid a hand-off per step. */
+static size_t max_in_flight(const runner *r) {
+    return r->opt->executor == RN_INLINE ? (size_t)r->opt->jobs * 8 : (size_t)r->opt->jobs;
+}
+
 static int fits(const runner *r, const pn_step *s) {
+    if (r->opt->executor == RN_INLINE) return 1; /* the pool's size is the CPU budget */
     int cpus = s->cpus < r->opt->cpus ? s->cpus : r->opt->cpus;
     int gpus = s->gpus < r->opt->gpus ? s->gpus : r->opt->gpus;
     uint64_t mem = r->opt->mem && s->mem > r->opt->mem ? r->opt->mem : s->mem;
@@ -706,7 +717,7 @@ static int fits(const runner *r, const pn_step *s) {
 static void schedule(runner *r) {
     sli_ptrvec misfit = {0};
     sli_buf parts = {0};
-    while (r->ready.n && !r->stop_launching && !sli_interrupted && r->n_running < (size_t)r->opt->jobs) {
+    while (r->ready.n && !r->stop_launching && !sli_interrupted && r->n_running < max_in_flight(r)) {
         uint32_t idx = heap_pop(&r->ready);
         pn_step *s = &r->plan->steps[idx];
         if (s->state != PS_READY) continue;

@@ -150,6 +150,14 @@ static sl_status open_common(const char *workdir, int writable, st_store **out) 
     sl_status st = SL_OK;
     if (writable) {
         st = sli_mkdirs(s->objects, 0755);
+        /* the 256 fan-out folders exist from the start, so committing an object is one rename */
+        for (int i = 0; i < 256 && st == SL_OK; i++) {
+            char sub[32];
+            snprintf(sub, sizeof sub, "/%02x", i);
+            char *d = sli_xasprintf("%s%s", s->objects, sub);
+            if (mkdir(d, 0755) != 0 && errno != EEXIST) st = sl_set_error(SL_ERR_IO, "%s: cannot create: %s", d, strerror(errno));
+            free(d);
+        }
         if (st == SL_OK) st = sli_mkdirs(s->tmp, 0755);
         if (st == SL_OK) {
             char *lock = sli_xasprintf("%s/lock", s->root);
@@ -317,20 +325,22 @@ sl_status st_commit_object(const char *objects_dir, const char *staged, const ch
     if (st != SL_OK) return st;
     *size_out = tree_size(staged);
     char *dst = st_object_path(objects_dir, hash, type);
-    char *sub = sli_dirname(dst);
-    st = sli_mkdirs(sub, 0755);
-    free(sub);
-    if (st != SL_OK) {
-        free(dst);
-        return st;
-    }
-    if (sli_path_exists(dst)) {
-        sli_remove_tree(staged); /* identical content is already stored */
-    } else if (rename(staged, dst) != 0) {
+    /* A file may simply replace an existing identical object (rename is atomic); a directory
+     * cannot replace a non-empty one, which then already holds the same content. */
+    if (rename(staged, dst) != 0) {
         if (errno == EEXIST || errno == ENOTEMPTY) {
             sli_remove_tree(staged);
+        } else if (errno == ENOENT) {
+            /* the fan-out folder is missing (a store made by hand, or cleaned): create it once */
+            char *sub = sli_dirname(dst);
+            st = sli_mkdirs(sub, 0755);
+            free(sub);
+            if (st == SL_OK && rename(staged, dst) != 0 && errno != EEXIST && errno != ENOTEMPTY)
+                st = sl_set_error(SL_ERR_IO, "cannot move %s into the store: %s", staged, strerror(errno));
         } else {
             st = sl_set_error(SL_ERR_IO, "cannot move %s into the store: %s", staged, strerror(errno));
+        }
+        if (st != SL_OK) {
             free(dst);
             return st;
         }

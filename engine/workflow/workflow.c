@@ -21,44 +21,36 @@ typedef struct err_capture {
     int doctype; /* a DOCTYPE was refused */
 } err_capture;
 
-/* 1-based column of the first occurrence of `needle` on `line`, searching back up to 40 lines
- * (a start tag may span lines and libxml2 records the line where it ends). 0 if not found. */
+/* 1-based column of `needle` on `line`, searching back up to 40 lines (a start tag may span
+ * lines, and libxml2 records the line where it ends). 0 if not found. Each line is searched
+ * for at most 8 KiB, so that locating is O(1) even in a file written on one line. */
 static int find_col(const wf_workflow *wf, int *line, const char *needle) {
-    if (!wf->source || *line <= 0) return 0;
-    /* index of line starts, computed on demand by scanning; workflows are small relative to
-     * the cost of an error, so a linear scan per lookup is fine */
-    const char *s = wf->source, *end = wf->source + wf->source_len;
-    const char *starts[41];
-    int cur = 1;
-    const char *p = s;
-    int first = *line - 40 < 1 ? 1 : *line - 40;
-    while (p < end && cur < first) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) return 0;
-        p = nl + 1;
-        cur++;
-    }
-    int k = 0;
-    while (p < end && cur <= *line && k < 41) {
-        starts[k++] = p;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-        cur++;
-    }
+    if (!wf->source || *line <= 0 || (size_t)*line > wf->n_lines) return 0;
     size_t nlen = strlen(needle);
-    for (int i = k - 1; i >= 0; i--) {
-        const char *ls = starts[i];
-        const char *le = memchr(ls, '\n', (size_t)(end - ls));
-        if (!le) le = end;
-        for (const char *q = le - (le - ls >= (ptrdiff_t)nlen ? (ptrdiff_t)nlen : (le - ls)); q >= ls; q--) {
-            if ((size_t)(le - q) >= nlen && memcmp(q, needle, nlen) == 0 &&
-                (q == ls || q[-1] == ' ' || q[-1] == '\t' || q[-1] == '<' || nlen == 0)) {
-                *line = first + i;
+    const char *end = wf->source + wf->source_len;
+    for (int l = *line; l >= 1 && l > *line - 40; l--) {
+        const char *ls = wf->source + wf->line_starts[l - 1];
+        const char *le = (size_t)l < wf->n_lines ? wf->source + wf->line_starts[l] : end;
+        if (le - ls > 8192) le = ls + 8192;
+        /* the last occurrence on the line is the one nearest the node */
+        for (const char *q = le - (ptrdiff_t)nlen; q >= ls; q--) {
+            if (memcmp(q, needle, nlen) == 0 && (q == ls || q[-1] == ' ' || q[-1] == '\t' || q[-1] == '<' || needle[0] == '<')) {
+                *line = l;
                 return (int)(q - ls) + 1;
             }
         }
     }
     return 0;
+}
+
+static void index_lines(wf_workflow *wf) {
+    size_t n = 1;
+    for (size_t i = 0; i < wf->source_len; i++) n += wf->source[i] == '\n';
+    wf->line_starts = sli_xmalloc(n * sizeof *wf->line_starts);
+    wf->line_starts[0] = 0;
+    wf->n_lines = 1;
+    for (size_t i = 0; i < wf->source_len; i++)
+        if (wf->source[i] == '\n') wf->line_starts[wf->n_lines++] = i + 1;
 }
 
 static wf_loc node_loc(const wf_workflow *wf, xmlNodePtr node) {
@@ -78,6 +70,7 @@ static wf_loc node_loc(const wf_workflow *wf, xmlNodePtr node) {
 
 static wf_loc attr_loc(const wf_workflow *wf, xmlNodePtr node, const char *attr) {
     wf_loc l = {wf->path, (int)xmlGetLineNo(node), 0};
+    if (!xmlHasProp(node, (const xmlChar *)attr)) return l; /* absent: nothing to point at */
     char needle[160];
     snprintf(needle, sizeof needle, "%s=", attr);
     int line = l.line;
@@ -335,6 +328,7 @@ sl_status wf_load(const char *path, wf_workflow **out) {
         return st;
     }
 
+    index_lines(wf);
     err_capture cap = {.wf = wf};
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
@@ -402,6 +396,7 @@ sl_status wf_load(const char *path, wf_workflow **out) {
 void wf_destroy(wf_workflow *wf) {
     if (!wf) return;
     free(wf->source);
+    free(wf->line_starts);
     sli_arena_destroy(wf->arena);
     free(wf);
 }

@@ -77,6 +77,8 @@ typedef struct wf_workflow {
     const char *name, *description, *seed;
     char *source;      /* the file's bytes (for computing columns and for bundles) */
     size_t source_len;
+    size_t *line_starts; /* byte offset where each line begins (line 1 at index 0) */
+    size_t n_lines;
     wf_param *params;
     size_t n_params;
     wf_node **nodes;   /* top level, in file order */

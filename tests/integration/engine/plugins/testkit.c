@@ -38,6 +38,16 @@ static sl_status noop_run(const sl_host *h, sl_op_ctx *ctx) {
     return SL_OK;
 }
 
+/* The cheapest op there is: writes the param value to its output and reads nothing, so a
+ * benchmark of it measures the engine alone. */
+static sl_status touch_run(const sl_host *h, sl_op_ctx *ctx) {
+    FILE *f = fopen(h->output_path(ctx, "out"), "w");
+    if (!f) return h->fail(ctx, SL_ERR_IO, "cannot write %s", h->output_path(ctx, "out"));
+    fputs(h->param(ctx, "value"), f);
+    fclose(f);
+    return SL_OK;
+}
+
 static sl_status sleep_run(const sl_host *h, sl_op_ctx *ctx) {
     double secs = 0;
     h->param_float(ctx, "seconds", &secs);
@@ -124,6 +134,7 @@ static const sl_param_desc fail_params[] = {
      .params = par, .n_params = npar, .flags = fl, .run = fn, .values = vals}
 static const sl_op_desc ops[] = {
     OP("noop", "Digest of inputs and a value", any_in, 1, file_out, 1, noop_params, 1, SL_OP_DETERMINISTIC, noop_run, NULL),
+    OP("touch", "Write the value; read nothing", any_in, 1, file_out, 1, noop_params, 1, SL_OP_DETERMINISTIC, touch_run, NULL),
     OP("sleep", "Sleep, checking for cancellation", any_in, 1, file_out, 1, sleep_params, 2, SL_OP_DETERMINISTIC, sleep_run, NULL),
     OP("crash", "Die with SIGSEGV", any_in, 1, file_out, 1, noop_params, 1, 0, crash_run, NULL),
     OP("fail", "Fail the first attempts", any_in, 1, file_out, 1, fail_params, 2, 0, fail_run, NULL),
