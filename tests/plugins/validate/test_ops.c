@@ -148,6 +148,8 @@ static void test_bad_cells(void) {
     expect_fail("compare", "group,value\na,1\na,2\na,3\n", p, "column 'group' has 1 distinct value(s); two groups are needed");
     const char *q[] = {"value", "nosuch", "group", "group", NULL};
     expect_fail("compare", "group,value\na,1\nb,2\n", q, "no column named 'nosuch'; the table has 'group', 'value'");
+    const char *pe[] = {"value", "value", "group", "group", "groups", "a, zz", NULL};
+    expect_fail("compare", "group,value\na,1\na,2\nb,3\nb,4\n", pe, "column 'group' has no group 'zz'");
     const char *pr[] = {"test", "paired", "value", "value", "group", "group", NULL};
     expect_fail("compare", "group,value\na,1\na,2\na,3\nb,4\nb,5\n", pr, "paired test needs groups of equal size");
 }
