@@ -1263,6 +1263,7 @@ sl_status lp_bib_names_parse(const char *raw, size_t len, size_t max_names,
             break;
         }
         if (out[nout].family) nout++;
+        else name_free(&out[nout]);              /* only a suffix, say: not a name */
     }
     free(w);
     if (st != SL_OK) { lp_bib_names_free(out, nout); return st; }

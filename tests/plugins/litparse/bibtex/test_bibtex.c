@@ -178,6 +178,11 @@ static void test_names(void)
         name_is(&nm[13], "J. R. R.", NULL, "Tolkien", NULL);
     }
     lp_bib_names_free(nm, n);
+    /* fragments that are not names: empty parts, a lone suffix */
+    CHECK_EQ_INT(lp_bib_names_parse("{}, Jr, {} and , and Doe", 24, 0, &nm, &n, NULL), SL_OK);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) CHECK_STR(nm[0].family, "Doe");
+    lp_bib_names_free(nm, n);
     CHECK_EQ_INT(lp_bib_names_parse("", 0, 0, &nm, &n, NULL), SL_OK);
     CHECK(nm == NULL && n == 0);
     CHECK_EQ_INT(lp_bib_names_parse("A and B and C", 13, 2, &nm, &n, NULL), SL_ERR_RANGE);
