@@ -217,30 +217,23 @@ void *sli_map_get(const sli_map *m, const char *key) {
     uint64_t h = sli_hash_str(key);
     size_t mask = m->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        if (m->hashes[i] == 0) return NULL;
-        if (m->hashes[i] == h && strcmp(m->keys[i], key) == 0) return m->vals[i];
+        const sli_map_entry *e = &m->slots[i];
+        if (e->hash == 0) return NULL;
+        if (e->hash == h && strcmp(e->key, key) == 0) return e->val;
     }
 }
 
 static void map_grow(sli_map *m) {
     size_t ncap = m->cap ? m->cap * 2 : 64;
-    const char **keys = sli_xcalloc(ncap, sizeof *keys);
-    void **vals = sli_xcalloc(ncap, sizeof *vals);
-    uint64_t *hashes = sli_xcalloc(ncap, sizeof *hashes);
+    sli_map_entry *slots = sli_xcalloc(ncap, sizeof *slots);
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->hashes[i]) continue;
-        size_t j = m->hashes[i] & (ncap - 1);
-        while (hashes[j]) j = (j + 1) & (ncap - 1);
-        hashes[j] = m->hashes[i];
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        if (!m->slots[i].hash) continue;
+        size_t j = m->slots[i].hash & (ncap - 1);
+        while (slots[j].hash) j = (j + 1) & (ncap - 1);
+        slots[j] = m->slots[i];
     }
-    free(m->keys);
-    free(m->vals);
-    free(m->hashes);
-    m->keys = keys;
-    m->vals = vals;
-    m->hashes = hashes;
+    free(m->slots);
+    m->slots = slots;
     m->cap = ncap;
 }
 
@@ -249,25 +242,22 @@ void *sli_map_put(sli_map *m, const char *key, void *val) {
     uint64_t h = sli_hash_str(key);
     size_t mask = m->cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        if (m->hashes[i] == 0) {
-            m->hashes[i] = h;
-            m->keys[i] = key;
-            m->vals[i] = val;
+        sli_map_entry *e = &m->slots[i];
+        if (e->hash == 0) {
+            *e = (sli_map_entry){h, key, val};
             m->n++;
             return NULL;
         }
-        if (m->hashes[i] == h && strcmp(m->keys[i], key) == 0) {
-            void *old = m->vals[i];
-            m->vals[i] = val;
+        if (e->hash == h && strcmp(e->key, key) == 0) {
+            void *old = e->val;
+            e->val = val;
             return old;
         }
     }
 }
 
 void sli_map_free(sli_map *m) {
-    free(m->keys);
-    free(m->vals);
-    free(m->hashes);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 

@@ -53,10 +53,14 @@ void sli_ptrvec_free(sli_ptrvec *v);
 
 /* Open-addressing map from NUL-terminated string keys to pointers. Keys are not copied: the
  * caller keeps them alive (typically in an arena). */
+typedef struct sli_map_entry {
+    uint64_t hash; /* 0 = empty slot */
+    const char *key;
+    void *val;
+} sli_map_entry;
+
 typedef struct sli_map {
-    const char **keys;
-    void **vals;
-    uint64_t *hashes;
+    sli_map_entry *slots; /* one array, so a probe touches one cache line */
     size_t cap, n;
 } sli_map;
 void *sli_map_get(const sli_map *m, const char *key);

@@ -155,9 +155,9 @@ int cmd_why(int argc, char **argv) {
             break;
         }
         for (size_t i = 0; i < hashes.cap; i++)
-            if (hashes.hashes && hashes.hashes[i]) {
-                free((char *)hashes.keys[i]);
-                free(hashes.vals[i]);
+            if (hashes.slots && hashes.slots[i].hash) {
+                free((char *)hashes.slots[i].key);
+                free(hashes.slots[i].val);
             }
         sli_map_free(&hashes);
         sli_buf_free(&parts);

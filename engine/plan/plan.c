@@ -21,6 +21,7 @@ typedef struct tmpl {
     struct tmpl **from_tmpl;   /* per <input>: producer template (from=) or NULL */
     int *from_port;            /* per <input>: producer output port index */
     int mark;                  /* cycle search: 0 new, 1 on stack, 2 done */
+    uint32_t root_step;        /* index + 1 of the single instance of a top-level step */
 } tmpl;
 
 struct pn_priv {
@@ -303,6 +304,7 @@ static sl_status collect_tmpls(pn_plan *p, wf_node **nodes, size_t n) {
                                 LOC(nd->loc), nd->id, prev->node->loc.line, prev->node->loc.col);
         tmpl *t = sli_arena_alloc(p->arena, sizeof *t);
         t->node = nd;
+        nd->aux = t;
         sli_map_put(&p->priv->tmpls, nd->id, t);
         if (nd->kind != WF_STEP) {
             sl_status st = collect_tmpls(p, nd->children, nd->n_children);
@@ -469,7 +471,7 @@ static sl_status check_edges(tmpl *t) {
 
 static sl_status check_tmpls(pn_plan *p, wf_node **nodes, size_t n, int pass) {
     for (size_t i = 0; i < n; i++) {
-        tmpl *t = sli_map_get(&p->priv->tmpls, nodes[i]->id);
+        tmpl *t = nodes[i]->aux;
         sl_status st = SL_OK;
         if (nodes[i]->kind == WF_STEP) st = pass == 0 ? check_step_tmpl(p, t) : check_edges(t);
         else st = check_tmpls(p, nodes[i]->children, nodes[i]->n_children, pass);
@@ -491,8 +493,8 @@ static sl_status find_cycles(pn_plan *p) {
     dfs_frame *stack = sli_xcalloc(m->n + 1, sizeof *stack);
     sl_status st = SL_OK;
     for (size_t i = 0; i < m->cap && st == SL_OK; i++) {
-        if (!m->hashes[i]) continue;
-        tmpl *root = m->vals[i];
+        if (!m->slots[i].hash) continue;
+        tmpl *root = m->slots[i].val;
         if (root->node->kind != WF_STEP || root->mark) continue;
         size_t depth = 0;
         stack[0] = (dfs_frame){root, 0};
@@ -561,7 +563,7 @@ static pn_scope *round_of(pn_scope *s) {
 static sl_status instantiate_nodes(pn_plan *p, pn_scope *sc, wf_node **nodes, size_t n);
 
 static sl_status instantiate_step(pn_plan *p, pn_scope *sc, const wf_node *nd) {
-    tmpl *t = sli_map_get(&p->priv->tmpls, nd->id);
+    tmpl *t = nd->aux;
     const pl_op *op = t->op;
     uint32_t idx = new_step(p);
     pn_step *s = &p->steps[idx];
@@ -571,7 +573,10 @@ static sl_status instantiate_step(pn_plan *p, pn_scope *sc, const wf_node *nd) {
     s->scope = sc;
     s->round = round_of(sc);
     s->cpus = 1;
-    sli_map_put(&sc->steps, nd->id, (void *)(uintptr_t)(idx + 1));
+    /* top-level steps have one instance, found through their template; only steps inside
+     * containers need a per-scope map */
+    if (sc->node) sli_map_put(&sc->steps, nd->id, (void *)(uintptr_t)(idx + 1));
+    else t->root_step = idx + 1;
     if (s->round) s->round->remaining++;
 
     if (nd->when) {
@@ -752,11 +757,11 @@ static void push_src(src_list *l, pn_src s) {
     l->v[l->n++] = s;
 }
 
-/* Descend from scope `sc` along the container chain `chain[depth..]` to instances of `target`. */
-static void collect(pn_plan *p, pn_scope *sc, const wf_node **chain, size_t depth, size_t len, const char *target,
+/* Descend from scope `sc` along the container chain `chain[depth..]` to instances of `target_node`. */
+static void collect(pn_plan *p, pn_scope *sc, const wf_node **chain, size_t depth, size_t len, const wf_node *target_node,
                     int port, const char *select, src_list *out) {
     if (depth == len) {
-        uintptr_t v = (uintptr_t)sli_map_get(&sc->steps, target);
+        uintptr_t v = sc->node ? (uintptr_t)sli_map_get(&sc->steps, target_node->id) : ((tmpl *)target_node->aux)->root_step;
         if (!v) return;
         uint32_t idx = (uint32_t)(v - 1);
         if (p->steps[idx].state == PS_DISABLED) return;
@@ -766,7 +771,7 @@ static void collect(pn_plan *p, pn_scope *sc, const wf_node **chain, size_t dept
     pn_group *g = sli_map_get(&sc->groups, chain[depth]->id);
     if (!g) return;
     if (g->node->kind == WF_FOREACH) {
-        for (size_t i = 0; i < g->n_inst; i++) collect(p, g->inst[i], chain, depth + 1, len, target, port, select, out);
+        for (size_t i = 0; i < g->n_inst; i++) collect(p, g->inst[i], chain, depth + 1, len, target_node, port, select, out);
         return;
     }
     if (!g->finished) {
@@ -775,7 +780,7 @@ static void collect(pn_plan *p, pn_scope *sc, const wf_node **chain, size_t dept
         out->wait[out->n_wait++] = g;
         return;
     }
-    if (g->n_inst) collect(p, g->inst[g->n_inst - 1], chain, depth + 1, len, target, port, select, out);
+    if (g->n_inst) collect(p, g->inst[g->n_inst - 1], chain, depth + 1, len, target_node, port, select, out);
 }
 
 /* Sources of `from` as seen by a step in scope `sc`. */
@@ -797,7 +802,7 @@ static void resolve_from(pn_plan *p, pn_scope *sc, const wf_node *target, int po
         chain[i] = chain[len - 1 - i];
         chain[len - 1 - i] = t;
     }
-    collect(p, c, chain, 0, len, target->id, port, select, out);
+    collect(p, c, chain, 0, len, target, port, select, out);
 }
 
 static sl_status expand_path(pn_plan *p, const pn_step *s, const wf_input *in, const char *path, src_list *out) {
@@ -854,7 +859,7 @@ static sl_status bind_step(pn_plan *p, uint32_t idx, int final) {
     pn_step *s = &p->steps[idx];
     if (s->state == PS_DISABLED) return SL_OK;
     const wf_node *nd = s->node;
-    tmpl *t = sli_map_get(&p->priv->tmpls, nd->id);
+    tmpl *t = nd->aux;
     const pl_op *op = s->op;
     src_list *per_port = sli_xcalloc(op->n_inputs + 1, sizeof *per_port);
     sl_status st = SL_OK;
@@ -886,7 +891,8 @@ static sl_status bind_step(pn_plan *p, uint32_t idx, int final) {
         if (l->n == before && !in->optional && !in->previous) {
             uintptr_t v = (uintptr_t)0;
             const char *why = "it runs in a <foreach> with no items";
-            for (pn_scope *x = s->scope; x && !v; x = x->parent) v = (uintptr_t)sli_map_get(&x->steps, t->from_tmpl[i]->node->id);
+            for (pn_scope *x = s->scope; x && !v; x = x->parent)
+                v = x->node ? (uintptr_t)sli_map_get(&x->steps, t->from_tmpl[i]->node->id) : t->from_tmpl[i]->root_step;
             if (v && p->steps[v - 1].state == PS_DISABLED) why = "it is disabled by its when= condition";
             st = sl_set_error(SL_ERR_NOT_FOUND, LOCFMT "step '%s': input '%s' from=\"%s\" has nothing to read: %s; mark the input optional=\"true\" if that is expected",
                               LOC(in->from_loc), s->id, in->port, in->from, why);
@@ -1210,8 +1216,8 @@ sl_status pn_build(const wf_workflow *wf, const pl_registry *reg, const pn_overr
 static void free_scope(pn_scope *s) {
     if (!s) return;
     for (size_t i = 0; i < s->groups.cap; i++) {
-        if (!s->groups.hashes || !s->groups.hashes[i]) continue;
-        pn_group *g = s->groups.vals[i];
+        if (!s->groups.slots || !s->groups.slots[i].hash) continue;
+        pn_group *g = s->groups.slots[i].val;
         for (size_t k = 0; k < g->n_inst; k++) free_scope(g->inst[k]);
         free(g->inst);
         free(g->waiters);

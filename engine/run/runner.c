@@ -1074,9 +1074,9 @@ out:
         wake_pipe[0] = wake_pipe[1] = -1;
     }
     for (size_t i = 0; i < r->path_hashes.cap; i++)
-        if (r->path_hashes.hashes && r->path_hashes.hashes[i]) {
-            free((char *)r->path_hashes.keys[i]);
-            free(r->path_hashes.vals[i]);
+        if (r->path_hashes.slots && r->path_hashes.slots[i].hash) {
+            free((char *)r->path_hashes.slots[i].key);
+            free(r->path_hashes.slots[i].val);
         }
     sli_map_free(&r->path_hashes);
     free(r->ready.v);

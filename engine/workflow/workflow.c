@@ -3,6 +3,7 @@
 #include "workflow.h"
 
 #include <libxml/parser.h>
+#include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 #include <sciloop/artifact.h>
 #include <stdio.h>
@@ -110,22 +111,45 @@ static void on_error(void *user, xmlErrorPtr e) {
     }
 }
 
-static void on_doctype(void *user, const xmlChar *name, const xmlChar *ext_id, const xmlChar *sys_id) {
-    (void)name;
-    (void)ext_id;
-    (void)sys_id;
-    xmlParserCtxtPtr ctxt = user;
-    err_capture *c = ctxt->_private;
-    if (!c->have) {
-        c->have = 1;
-        c->doctype = 1;
-        c->line = xmlSAX2GetLineNumber(ctxt);
-        c->col = xmlSAX2GetColumnNumber(ctxt);
-        snprintf(c->msg, sizeof c->msg,
-                 "DOCTYPE declarations are not allowed in workflow files (no DTDs or entities); "
-                 "expected the <workflow> element");
+/* A DOCTYPE can only stand in the prolog, before the root element. Workflows never need
+ * one, and refusing it up front rules out external entities and entity-expansion bombs
+ * before the parser sees a byte of them. Returns the 1-based line of the DOCTYPE, or 0. */
+static int find_doctype(const char *s, size_t n, int *col) {
+    size_t i = 0;
+    int line = 1;
+    size_t line_start = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '\n') {
+            line++;
+            line_start = ++i;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || (unsigned char)c == 0xEF || (unsigned char)c == 0xBB || (unsigned char)c == 0xBF) {
+            i++;
+            continue;
+        }
+        if (c != '<' || i + 1 >= n) return 0;
+        if (s[i + 1] == '?' || (i + 3 < n && s[i + 1] == '!' && s[i + 2] == '-' && s[i + 3] == '-')) {
+            const char *end = s[i + 1] == '?' ? "?>" : "-->";
+            size_t el = strlen(end), j = i + 2;
+            while (j + el <= n && memcmp(s + j, end, el) != 0) {
+                if (s[j] == '\n') {
+                    line++;
+                    line_start = j + 1;
+                }
+                j++;
+            }
+            i = j + el;
+            continue;
+        }
+        if (i + 9 <= n && memcmp(s + i, "<!DOCTYPE", 9) == 0) {
+            *col = (int)(i - line_start) + 1;
+            return line;
+        }
+        return 0; /* the root element: the prolog is over */
     }
-    xmlStopParser(ctxt);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -252,51 +276,107 @@ static sl_status build_nodes(wf_workflow *wf, xmlNodePtr first, wf_node *parent,
     return SL_OK;
 }
 
-static sl_status build_model(wf_workflow *wf, xmlNodePtr root) {
-    wf->name = attr(wf, root, "name");
-    wf->seed = attr(wf, root, "seed");
-    size_t np = 0, no = 0;
-    for (xmlNodePtr c = root->children; c; c = c->next) {
-        if (is_el(c, "param")) np++;
-        else if (is_el(c, "output")) no++;
+static sl_status add_param(wf_workflow *wf, xmlNodePtr c, sli_ptrvec *params) {
+    wf_param *p = sli_arena_alloc(wf->arena, sizeof *p);
+    p->name = attr(wf, c, "name");
+    p->type = (sl_param_type)wf_param_type_from_name(attr(wf, c, "type"));
+    p->default_value = attr(wf, c, "default");
+    p->min = attr(wf, c, "min");
+    p->max = attr(wf, c, "max");
+    p->choices = attr(wf, c, "choices");
+    p->doc = attr(wf, c, "doc");
+    p->loc = node_loc(wf, c);
+    for (size_t k = 0; k < params->n; k++) {
+        const wf_param *q = params->items[k];
+        if (strcmp(q->name, p->name) == 0)
+            return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: param '%s' is declared twice (first at line %d)",
+                                p->loc.file, p->loc.line, p->loc.col, p->name, q->loc.line);
     }
-    wf->params = sli_arena_alloc(wf->arena, (np + 1) * sizeof *wf->params);
-    wf->outputs = sli_arena_alloc(wf->arena, (no + 1) * sizeof *wf->outputs);
-    for (xmlNodePtr c = root->children; c; c = c->next) {
-        if (is_el(c, "description")) {
-            xmlChar *t = xmlNodeGetContent(c);
+    if (p->type == SL_PARAM_ENUM && !p->choices)
+        return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: param '%s' has type enum but no choices=\"a|b|...\"",
+                            p->loc.file, p->loc.line, p->loc.col, p->name);
+    sli_ptrvec_push(params, p);
+    return SL_OK;
+}
+
+static void add_output(wf_workflow *wf, xmlNodePtr c, sli_ptrvec *outputs) {
+    wf_output *o = sli_arena_alloc(wf->arena, sizeof *o);
+    o->name = attr(wf, c, "name");
+    o->from = attr(wf, c, "from");
+    o->select = attr(wf, c, "select");
+    o->loc = attr_loc(wf, c, "from");
+    sli_ptrvec_push(outputs, o);
+}
+
+/* Read the document with a streaming reader, validating against the schema as it goes, and
+ * build the model one top-level element at a time: memory stays proportional to the model,
+ * not to libxml2's tree of the whole file (a million-step workflow is ~100 MB of XML). */
+static sl_status stream_model(wf_workflow *wf, xmlTextReaderPtr rd, err_capture *cap) {
+    sli_ptrvec params = {0}, outputs = {0}, nodes = {0};
+    sl_status st = SL_OK;
+    int ret = xmlTextReaderRead(rd);
+    while (ret == 1 && st == SL_OK && !cap->have) {
+        if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT) {
+            ret = xmlTextReaderRead(rd);
+            continue;
+        }
+        int depth = xmlTextReaderDepth(rd);
+        if (depth == 0) {
+            const xmlChar *ns = xmlTextReaderConstNamespaceUri(rd);
+            const xmlChar *name = xmlTextReaderConstLocalName(rd);
+            if (strcmp((const char *)name, "workflow") != 0 || !ns || strcmp((const char *)ns, WF_NS) != 0) {
+                int line = xmlTextReaderGetParserLineNumber(rd);
+                int l2 = line, col = find_col(wf, &l2, "<");
+                st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: expected root element <workflow xmlns=\"" WF_NS "\">, found <%s%s%s%s>",
+                                  wf->path, line, col ? col : 1, (const char *)name, ns ? " xmlns=\"" : "", ns ? (const char *)ns : "", ns ? "\"" : "");
+                break;
+            }
+            xmlChar *v = xmlTextReaderGetAttribute(rd, (const xmlChar *)"name");
+            wf->name = v ? sli_arena_strdup(wf->arena, (const char *)v) : NULL;
+            xmlFree(v);
+            v = xmlTextReaderGetAttribute(rd, (const xmlChar *)"seed");
+            wf->seed = v ? sli_arena_strdup(wf->arena, (const char *)v) : NULL;
+            xmlFree(v);
+            ret = xmlTextReaderRead(rd);
+            continue;
+        }
+        xmlNodePtr x = xmlTextReaderExpand(rd);
+        if (!x || cap->have) break;
+        if (is_el(x, "description")) {
+            xmlChar *t = xmlNodeGetContent(x);
             wf->description = sli_arena_strdup(wf->arena, t ? (const char *)t : "");
             xmlFree(t);
-        } else if (is_el(c, "param")) {
-            wf_param *p = &wf->params[wf->n_params++];
-            p->name = attr(wf, c, "name");
-            p->type = (sl_param_type)wf_param_type_from_name(attr(wf, c, "type"));
-            p->default_value = attr(wf, c, "default");
-            p->min = attr(wf, c, "min");
-            p->max = attr(wf, c, "max");
-            p->choices = attr(wf, c, "choices");
-            p->doc = attr(wf, c, "doc");
-            p->loc = node_loc(wf, c);
-            for (size_t k = 0; k + 1 < wf->n_params; k++)
-                if (strcmp(wf->params[k].name, p->name) == 0)
-                    return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: param '%s' is declared twice (first at line %d)",
-                                        p->loc.file, p->loc.line, p->loc.col, p->name, wf->params[k].loc.line);
-            if (p->type == SL_PARAM_ENUM && !p->choices)
-                return sl_set_error(SL_ERR_INVALID, "%s:%d:%d: param '%s' has type enum but no choices=\"a|b|...\"",
-                                    p->loc.file, p->loc.line, p->loc.col, p->name);
-        } else if (is_el(c, "output")) {
-            wf_output *o = &wf->outputs[wf->n_outputs++];
-            o->name = attr(wf, c, "name");
-            o->from = attr(wf, c, "from");
-            o->select = attr(wf, c, "select");
-            o->loc = attr_loc(wf, c, "from");
+        } else if (is_el(x, "param")) {
+            st = add_param(wf, x, &params);
+        } else if (is_el(x, "output")) {
+            add_output(wf, x, &outputs);
+        } else {
+            /* build_nodes walks siblings; give it this one element alone */
+            xmlNodePtr next = x->next;
+            x->next = NULL;
+            st = build_nodes(wf, x, NULL, &nodes);
+            x->next = next;
         }
+        ret = xmlTextReaderNext(rd);
     }
-    sli_ptrvec nodes = {0};
-    sl_status st = build_nodes(wf, root->children, NULL, &nodes);
+    if (st == SL_OK && !cap->have && ret < 0) {
+        if (!cap->have) snprintf(cap->msg, sizeof cap->msg, "not well-formed XML");
+        cap->have = 1;
+    }
+    if (st == SL_OK && cap->have)
+        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: %s", wf->path, cap->line, cap->col > 0 ? cap->col : 1, cap->msg);
+    if (st == SL_OK && !wf->name) st = sl_set_error(SL_ERR_PARSE, "%s:1:1: expected a <workflow> element", wf->path);
+    wf->n_params = params.n;
+    wf->params = sli_arena_alloc(wf->arena, (params.n + 1) * sizeof *wf->params);
+    for (size_t i = 0; i < params.n; i++) wf->params[i] = *(wf_param *)params.items[i];
+    wf->n_outputs = outputs.n;
+    wf->outputs = sli_arena_alloc(wf->arena, (outputs.n + 1) * sizeof *wf->outputs);
+    for (size_t i = 0; i < outputs.n; i++) wf->outputs[i] = *(wf_output *)outputs.items[i];
     wf->n_nodes = nodes.n;
     wf->nodes = sli_arena_alloc(wf->arena, (nodes.n + 1) * sizeof *wf->nodes);
     if (nodes.n) memcpy(wf->nodes, nodes.items, nodes.n * sizeof *wf->nodes);
+    sli_ptrvec_free(&params);
+    sli_ptrvec_free(&outputs);
     sli_ptrvec_free(&nodes);
     return st;
 }
@@ -327,64 +407,43 @@ sl_status wf_load(const char *path, wf_workflow **out) {
         wf_destroy(wf);
         return st;
     }
-
     index_lines(wf);
-    err_capture cap = {.wf = wf};
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt) {
-        wf_destroy(wf);
-        return sl_set_error(SL_ERR_NOMEM, "out of memory parsing %s", path);
-    }
-    ctxt->_private = &cap;
-    ctxt->sax->internalSubset = on_doctype;
-    xmlSetStructuredErrorFunc(&cap, on_error);
-    /* NONET: never reach the network. No NOENT/DTDLOAD/DTDATTR: never load or substitute
-     * entities. No HUGE: libxml2 keeps its default limits on names, text and depth. */
-    int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA;
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, wf->source, (int)wf->source_len, path, NULL, opts);
-    int wellformed = ctxt->wellFormed;
-    xmlFreeParserCtxt(ctxt);
-    if (!doc || !wellformed || cap.have) {
-        if (!cap.have) snprintf(cap.msg, sizeof cap.msg, "not well-formed XML");
-        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: %s", path, cap.line, cap.col > 0 ? cap.col : 1, cap.msg);
-        xmlSetStructuredErrorFunc(NULL, NULL);
-        xmlFreeDoc(doc);
-        wf_destroy(wf);
-        return st;
-    }
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!root || strcmp((const char *)root->name, "workflow") != 0 || !root->ns ||
-        strcmp((const char *)root->ns->href, WF_NS) != 0) {
-        wf_loc l = root ? node_loc(wf, root) : (wf_loc){path, 1, 1};
-        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: expected root element <workflow xmlns=\"" WF_NS "\">, found <%s%s%s>",
-                          path, l.line, l.col, root ? (const char *)root->name : "nothing",
-                          root && root->ns ? " xmlns=" : "", root && root->ns ? (const char *)root->ns->href : "");
-        xmlSetStructuredErrorFunc(NULL, NULL);
-        xmlFreeDoc(doc);
+    int dcol = 0, dline = find_doctype(wf->source, wf->source_len, &dcol);
+    if (dline) {
+        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: DOCTYPE declarations are not allowed in workflow files (no DTDs or entities); "
+                                        "expected the <workflow> element", path, dline, dcol);
         wf_destroy(wf);
         return st;
     }
     xmlSchemaPtr schema = shared_schema();
     if (!schema) {
-        xmlSetStructuredErrorFunc(NULL, NULL);
-        xmlFreeDoc(doc);
         wf_destroy(wf);
         return sl_set_error(SL_ERR_INTERNAL, "the embedded workflow schema does not parse");
     }
+    err_capture cap = {.wf = wf};
+    /* NONET: never reach the network. No NOENT/DTDLOAD/DTDATTR: never load or substitute
+     * entities. No HUGE: libxml2 keeps its default limits on names, text and depth. */
+    int opts = XML_PARSE_NONET | XML_PARSE_NOCDATA;
+    xmlTextReaderPtr rd = xmlReaderForMemory(wf->source, (int)wf->source_len, path, NULL, opts);
+    if (!rd) {
+        wf_destroy(wf);
+        return sl_set_error(SL_ERR_NOMEM, "out of memory parsing %s", path);
+    }
+    xmlTextReaderSetStructuredErrorHandler(rd, (xmlStructuredErrorFunc)on_error, &cap);
     xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
     xmlSchemaSetValidStructuredErrors(vc, on_error, &cap);
-    int rc = xmlSchemaValidateDoc(vc, doc);
-    xmlSchemaFreeValidCtxt(vc);
-    xmlSetStructuredErrorFunc(NULL, NULL);
-    if (rc != 0 || cap.have) {
-        if (!cap.have) snprintf(cap.msg, sizeof cap.msg, "does not match the workflow schema");
-        st = sl_set_error(SL_ERR_PARSE, "%s:%d:%d: %s", path, cap.line, cap.col > 0 ? cap.col : 1, cap.msg);
-        xmlFreeDoc(doc);
+    if (!vc || xmlTextReaderSchemaValidateCtxt(rd, vc, 0) != 0) {
+        xmlFreeTextReader(rd);
+        xmlSchemaFreeValidCtxt(vc);
         wf_destroy(wf);
-        return st;
+        return sl_set_error(SL_ERR_INTERNAL, "cannot set up schema validation for %s", path);
     }
-    st = build_model(wf, root);
-    xmlFreeDoc(doc);
+    /* libxml2 reports some parser errors only through the (thread-local) global handler */
+    xmlSetStructuredErrorFunc(&cap, on_error);
+    st = stream_model(wf, rd, &cap);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlFreeTextReader(rd);
+    xmlSchemaFreeValidCtxt(vc);
     if (st != SL_OK) {
         wf_destroy(wf);
         return st;

@@ -63,6 +63,7 @@ typedef struct wf_node {
     struct wf_node **children;
     size_t n_children;
     struct wf_node *parent; /* enclosing foreach/loop, or NULL */
+    void *aux;              /* the planner's record of this node */
 } wf_node;
 
 typedef struct wf_output {
