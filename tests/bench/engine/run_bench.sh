@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# run_bench.sh BUILD_DIR — engine overhead benchmarks, and sciloop vs Snakemake (--dry-run) on the same DAG shape, in one run.
+#
+#   inline plan+run of a 100,000-step DAG (chains, fan-out, fan-in), µs per step     bar <= 20
+#   planning alone of a 1,000,000-step DAG (sciloop validate), seconds                bar <= 10
+#   local executor overhead per step (worker process per step), ms                    bar <= 2
+#   snakemake --dry-run / sciloop run --dry-run at 10,000 steps, wall-time ratio      goal >= 100
+#
+# The DAGs come from gen_dag.py; the no-op op is testkit.touch (tests/integration/engine/plugins).
+# Snakemake is installed from PyPI into BUILD_DIR/bench-venv on first use.
+# WORK (default: a folder under BUILD_DIR) is where stores and DAG files go: its file system matters,
+# since every step writes one file.
+set -euo pipefail
+BUILD=$(realpath "${1:?usage: run_bench.sh BUILD_DIR}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+SCILOOP="$BUILD/bin/sciloop"
+export SCILOOP_PLUGIN_PATH="$BUILD/tests/plugins-engine/good"
+WORK=${WORK:-$BUILD/bench-engine}
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
+
+now_ms() { date +%s%N | awk '{printf "%d", $1 / 1000000}'; }
+timed() { local t0; t0=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - t0 )); }
+
+python3 "$HERE/gen_dag.py" 100000 d100k.xml
+python3 "$HERE/gen_dag.py" 1000000 d1m.xml
+python3 "$HERE/gen_dag.py" 1000 d1k.xml
+python3 "$HERE/gen_dag.py" 10000 d10k.xml Snakefile
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), work dir on $(df -T . | awk 'NR==2 {print $2}'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+ms=$(timed "$SCILOOP" run -q --executor inline --jobs "$(nproc)" d100k.xml --workdir w100k)
+inline_us=$(awk -v ms="$ms" 'BEGIN {printf "%.1f", ms * 1000 / 100001}')
+echo "inline, 100,001 steps, plan + run:  ${ms} ms  = ${inline_us} µs/step   (bar <= 20)"
+ms=$(timed "$SCILOOP" run -q --executor inline --jobs "$(nproc)" d100k.xml --workdir w100k)
+echo "inline, 100,001 steps, all cached:  ${ms} ms  = $(awk -v ms="$ms" 'BEGIN {printf "%.1f", ms * 1000 / 100001}') µs/step"
+
+plan_ms=$(timed "$SCILOOP" validate d1m.xml)
+peak=$( { /usr/bin/time -f "%M" "$SCILOOP" validate d1m.xml >/dev/null; } 2>&1 | tail -1)
+echo "plan only, 1,000,001 steps:         ${plan_ms} ms, peak RSS $((peak / 1024)) MiB   (bar <= 10000 ms)"
+
+in_ms=$(timed "$SCILOOP" run -q --executor inline --jobs 1 d1k.xml --workdir w1k-inline)
+lo_ms=$(timed "$SCILOOP" run -q --executor local --jobs 1 d1k.xml --workdir w1k-local)
+echo "1,001 steps, one at a time: inline ${in_ms} ms, local ${lo_ms} ms; local overhead $(awk -v a="$lo_ms" -v b="$in_ms" 'BEGIN {printf "%.3f", (a - b) / 1001}') ms/step   (bar <= 2)"
+
+venv="$BUILD/bench-venv"
+if [ ! -x "$venv/bin/snakemake" ]; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q snakemake >/dev/null
+fi
+mkdir -p smk && mv Snakefile smk/
+smk_ms=$(cd smk && timed "$venv/bin/snakemake" --dry-run --cores 1 --quiet)
+our_ms=$(timed "$SCILOOP" run --dry-run d10k.xml)
+[ "$our_ms" -gt 0 ] || our_ms=1
+echo "dry run, 10,001 steps: snakemake $("$venv/bin/snakemake" --version) ${smk_ms} ms, sciloop ${our_ms} ms: sciloop is $(awk -v a="$smk_ms" -v b="$our_ms" 'BEGIN {printf "%.0f", a / b}')x faster   (goal >= 100x)"
