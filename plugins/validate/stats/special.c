@@ -275,11 +275,18 @@ static int ibeta_direct_fast(double a, double b, vs_dd x, vs_dd y, double *v) {
 }
 
 static int ibeta_tail_fast(double a, double b, vs_dd x, vs_dd y, int upper, double *out) {
-    double v;
+    double v, keep = 0.9;
     int swap = dd_to_d(x) > (a + 1.0) / (a + b + 2.0);
+    if (!swap && b >= 0.5 && b <= 1.0 && a > 2.0 && dd_to_d(y) * (a + b) < 2.0) {
+        /* Small b (the t distribution's 1/2): below the switch point the fraction for I_x(a,b)
+         * needs 25-55 terms, the one for I_y(b,a) under 10. With y (a+b) < 2 the tail
+         * I_x(a,b) is at least ~0.045, so taking it as 1 - I_y(b,a) costs at most 25 ulps. */
+        swap = 1;
+        keep = 0.96;
+    }
     if (!(swap ? ibeta_direct_fast(b, a, y, x, &v) : ibeta_direct_fast(a, b, x, y, &v))) return 0;
     if (swap != upper) {
-        if (v > 0.9) {
+        if (v > keep) {
             if (!(swap ? ibeta_direct_fast(a, b, x, y, &v) : ibeta_direct_fast(b, a, y, x, &v))) return 0;
         } else {
             v = 1.0 - v;
