@@ -1,0 +1,636 @@
+/* doc.c — building documents in an arena and writing them as one compact JSON line each. */
+#include "doc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+lp_doc *lp_doc_new(lp_arena *a, const char *file, const char *format, long record) {
+    lp_doc *d = lp_arena_calloc(a, sizeof *d);
+    if (!d) return NULL;
+    d->src_file = file;
+    d->src_format = format;
+    d->src_record = record;
+    return d;
+}
+
+int lp_doc_add_str(lp_arena *a, const char ***v, size_t *n, size_t *cap, const char *s) {
+    if (!s) return 0;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i], s) == 0) return 0; /* lists of names are sets */
+    if (*n == *cap && lp_vec_grow(a, (void **)v, cap, *n, sizeof **v) != 0) return -1;
+    (*v)[(*n)++] = s;
+    return 0;
+}
+
+int lp_doc_add_date(lp_arena *a, lp_doc *d, const char *kind, int y, int m, int day) {
+    if (!kind || y <= 0) return 0;
+    for (size_t i = 0; i < d->ndates; i++)
+        if (strcmp(d->dates[i].kind, kind) == 0) return 0; /* first of a kind wins */
+    if (m < 1 || m > 12) m = 0, day = 0;
+    if (day < 1 || day > 31) day = 0;
+    lp_date dt = {kind, y, m, day};
+    return LP_VEC_PUSH(a, d->dates, d->ndates, d->dates_cap, dt);
+}
+
+int lp_doc_add_other_id(lp_arena *a, lp_doc *d, const char *key, const char *value) {
+    if (!key || !value) return 0;
+    for (size_t i = 0; i < d->nother_ids; i++)
+        if (strcmp(d->other_ids[i].key, key) == 0) return 0;
+    lp_kv kv = {key, value};
+    return LP_VEC_PUSH(a, d->other_ids, d->nother_ids, d->other_ids_cap, kv);
+}
+
+int lp_doc_add_aff(lp_arena *a, lp_doc *d, const char *id, const char *text) {
+    if (!text) return -1;
+    for (size_t i = 0; i < d->naffs; i++)
+        if (strcmp(d->affs[i].text, text) == 0) {
+            if (!d->affs[i].id && id) d->affs[i].id = id;
+            return (int)i;
+        }
+    lp_aff af = {id, text};
+    if (LP_VEC_PUSH(a, d->affs, d->naffs, d->affs_cap, af) != 0) return -1;
+    return (int)d->naffs - 1;
+}
+
+lp_author *lp_doc_add_author(lp_arena *a, lp_doc *d) {
+    lp_author au;
+    memset(&au, 0, sizeof au);
+    if (LP_VEC_PUSH(a, d->authors, d->nauthors, d->authors_cap, au) != 0) return NULL;
+    return &d->authors[d->nauthors - 1];
+}
+
+int lp_author_add_aff(lp_arena *a, lp_author *au, int aff) {
+    if (aff < 0) return 0;
+    for (size_t i = 0; i < au->naffs; i++)
+        if (au->affs[i] == aff) return 0;
+    return LP_VEC_PUSH(a, au->affs, au->naffs, au->affs_cap, aff);
+}
+
+lp_section *lp_doc_add_section(lp_arena *a, lp_section **v, size_t *n, size_t *cap) {
+    lp_section s;
+    memset(&s, 0, sizeof s);
+    s.parent = -1;
+    s.level = 1;
+    if (LP_VEC_PUSH(a, *v, *n, *cap, s) != 0) return NULL;
+    return &(*v)[*n - 1];
+}
+
+lp_para *lp_section_add_para(lp_arena *a, lp_section *sec, const char *text, size_t len, lp_spans *spans) {
+    if (!text || len == 0) return NULL;
+    lp_para p;
+    memset(&p, 0, sizeof p);
+    p.text = text;
+    p.len = len;
+    spans->n = 0;
+    if (lp_sentences_split(text, len, spans) != SL_OK) {
+        a->failed = 1;
+        return NULL;
+    }
+    if (spans->n) {
+        p.sents = lp_arena_alloc(a, spans->n * sizeof *p.sents);
+        if (!p.sents) return NULL;
+        for (size_t i = 0; i < spans->n; i++) {
+            p.sents[i].start = (uint32_t)spans->v[i].cp_start;
+            p.sents[i].end = (uint32_t)spans->v[i].cp_end;
+        }
+        p.nsents = spans->n;
+    }
+    if (LP_VEC_PUSH(a, sec->paras, sec->nparas, sec->paras_cap, p) != 0) return NULL;
+    return &sec->paras[sec->nparas - 1];
+}
+
+int lp_para_add_cite(lp_arena *a, lp_para *p, const char *ref, const char *type, uint32_t s, uint32_t e) {
+    lp_cite c = {ref, type, {s, e}};
+    return LP_VEC_PUSH(a, p->cites, p->ncites, p->cites_cap, c);
+}
+
+lp_ref *lp_doc_add_ref(lp_arena *a, lp_doc *d) {
+    lp_ref r;
+    memset(&r, 0, sizeof r);
+    if (LP_VEC_PUSH(a, d->refs, d->nrefs, d->refs_cap, r) != 0) return NULL;
+    return &d->refs[d->nrefs - 1];
+}
+
+int lp_ref_add_author(lp_arena *a, lp_ref *r, lp_name nm) {
+    if (!nm.family && !nm.given && !nm.literal) return 0;
+    return LP_VEC_PUSH(a, r->authors, r->nauthors, r->authors_cap, nm);
+}
+
+lp_mesh *lp_doc_add_mesh(lp_arena *a, lp_doc *d) {
+    lp_mesh m;
+    memset(&m, 0, sizeof m);
+    if (LP_VEC_PUSH(a, d->mesh, d->nmesh, d->mesh_cap, m) != 0) return NULL;
+    return &d->mesh[d->nmesh - 1];
+}
+
+int lp_mesh_add_qual(lp_arena *a, lp_mesh *m, lp_qual q) { return LP_VEC_PUSH(a, m->quals, m->nquals, m->quals_cap, q); }
+
+int lp_doc_finish(lp_arena *a, lp_doc *d) {
+    if (!d->year) {
+        static const char *order[] = {"published", "ppub", "epub", "collection", "issued", NULL};
+        for (int k = 0; order[k] && !d->year; k++)
+            for (size_t i = 0; i < d->ndates; i++)
+                if (strcmp(d->dates[i].kind, order[k]) == 0) {
+                    d->year = d->dates[i].year;
+                    break;
+                }
+    }
+    if (!d->id) {
+        if (d->doi) {
+            /* DOIs compare case-insensitively; the id uses the lower-case form */
+            char *s = lp_arena_printf(a, "doi:%s", d->doi);
+            if (!s) return -1;
+            for (char *p = s; *p; p++)
+                if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
+            d->id = s;
+        } else if (d->pmid) d->id = lp_arena_printf(a, "pmid:%s", d->pmid);
+        else if (d->pmcid) d->id = lp_arena_printf(a, "pmcid:%s", d->pmcid);
+        else if (d->arxiv) d->id = lp_arena_printf(a, "arxiv:%s", d->arxiv);
+        else if (d->src_key) d->id = lp_arena_printf(a, "%s#%s", d->src_file ? d->src_file : "", d->src_key);
+        else d->id = lp_arena_printf(a, "%s#%ld", d->src_file ? d->src_file : "", d->src_record);
+        if (!d->id) return -1;
+    }
+    return a->failed ? -1 : 0;
+}
+
+/* --- JSON writer --- */
+
+int lp_json_str(lp_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789ABCDEF";
+    if (lp_buf_reserve(b, n + 2) != 0) return -1;
+    b->p[b->n++] = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n) {
+            unsigned char c = (unsigned char)s[run];
+            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+            run++;
+        }
+        if (run > i && lp_buf_add(b, s + i, run - i) != 0) return -1;
+        i = run;
+        if (i >= n) break;
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t tail = 0;
+            size_t ok = lp_utf8_check((const unsigned char *)s + i, (n - i) < 4 ? n - i : 4, 0, &tail);
+            size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (ok >= len || (ok == n - i && ok >= len)) {
+                if (lp_buf_add(b, s + i, len) != 0) return -1;
+                i += len;
+            } else {
+                /* not UTF-8 (cannot happen for checked input): write U+FFFD so the line stays valid */
+                if (lp_buf_add(b, "\xEF\xBF\xBD", 3) != 0) return -1;
+                i++;
+            }
+            continue;
+        }
+        char esc[7];
+        size_t k = 0;
+        esc[k++] = '\\';
+        switch (c) {
+        case '"': esc[k++] = '"'; break;
+        case '\\': esc[k++] = '\\'; break;
+        case '\b': esc[k++] = 'b'; break;
+        case '\f': esc[k++] = 'f'; break;
+        case '\n': esc[k++] = 'n'; break;
+        case '\r': esc[k++] = 'r'; break;
+        case '\t': esc[k++] = 't'; break;
+        default:
+            esc[k++] = 'u';
+            esc[k++] = '0';
+            esc[k++] = '0';
+            esc[k++] = hex[c >> 4];
+            esc[k++] = hex[c & 15];
+        }
+        if (lp_buf_add(b, esc, k) != 0) return -1;
+        i++;
+    }
+    return lp_buf_addc(b, '"');
+}
+
+/* A tiny streaming object/array writer that places commas. */
+typedef struct jw {
+    lp_buf *b;
+    int first[64];
+    int depth;
+    int err;
+} jw;
+
+static void jw_raw(jw *w, const char *s, size_t n) {
+    if (!w->err && lp_buf_add(w->b, s, n) != 0) w->err = 1;
+}
+
+static void jw_sep(jw *w) {
+    if (w->depth > 0) {
+        if (!w->first[w->depth]) jw_raw(w, ",", 1);
+        w->first[w->depth] = 0;
+    }
+}
+
+static void jw_open(jw *w, char c) {
+    jw_raw(w, &c, 1);
+    if (w->depth < 63) w->depth++;
+    w->first[w->depth] = 1;
+}
+
+static void jw_close(jw *w, char c) {
+    jw_raw(w, &c, 1);
+    if (w->depth > 0) w->depth--;
+}
+
+static void jw_key(jw *w, const char *k) {
+    jw_sep(w);
+    if (!w->err && lp_json_str(w->b, k, strlen(k)) != 0) w->err = 1;
+    jw_raw(w, ":", 1);
+}
+
+static void jw_strn(jw *w, const char *s, size_t n) {
+    if (!w->err && lp_json_str(w->b, s, n) != 0) w->err = 1;
+}
+
+/* "key":"value" when value is present */
+static void kv_str(jw *w, const char *k, const char *v) {
+    if (!v) return;
+    jw_key(w, k);
+    jw_strn(w, v, strlen(v));
+}
+
+static void kv_int(jw *w, const char *k, long long v) {
+    char num[32];
+    jw_key(w, k);
+    int n = snprintf(num, sizeof num, "%lld", v);
+    jw_raw(w, num, (size_t)n);
+}
+
+static void kv_true(jw *w, const char *k, int v) {
+    if (!v) return;
+    jw_key(w, k);
+    jw_raw(w, "true", 4);
+}
+
+static void val_str(jw *w, const char *s) {
+    jw_sep(w);
+    jw_strn(w, s, strlen(s));
+}
+
+static void str_list(jw *w, const char *k, const char *const *v, size_t n) {
+    if (!n) return;
+    jw_key(w, k);
+    jw_open(w, '[');
+    for (size_t i = 0; i < n; i++) val_str(w, v[i]);
+    jw_close(w, ']');
+}
+
+static void spans(jw *w, const char *k, const lp_span32 *v, size_t n) {
+    if (!n) return;
+    jw_key(w, k);
+    jw_open(w, '[');
+    char num[48];
+    for (size_t i = 0; i < n; i++) {
+        jw_sep(w);
+        int m = snprintf(num, sizeof num, "[%u,%u]", v[i].start, v[i].end);
+        jw_raw(w, num, (size_t)m);
+    }
+    jw_close(w, ']');
+}
+
+static void para_body(jw *w, const lp_para *p) {
+    jw_key(w, "text");
+    jw_strn(w, p->text, p->len);
+    spans(w, "sentences", p->sents, p->nsents);
+    if (p->ncites) {
+        jw_key(w, "cites");
+        jw_open(w, '[');
+        for (size_t i = 0; i < p->ncites; i++) {
+            const lp_cite *c = &p->cites[i];
+            jw_sep(w);
+            jw_open(w, '{');
+            kv_str(w, "ref", c->ref);
+            kv_str(w, "type", c->type);
+            kv_int(w, "start", c->span.start);
+            kv_int(w, "end", c->span.end);
+            jw_close(w, '}');
+        }
+        jw_close(w, ']');
+    }
+}
+
+static void paras(jw *w, const char *k, const lp_para *v, size_t n) {
+    if (!n) return;
+    jw_key(w, k);
+    jw_open(w, '[');
+    for (size_t i = 0; i < n; i++) {
+        jw_sep(w);
+        jw_open(w, '{');
+        para_body(w, &v[i]);
+        jw_close(w, '}');
+    }
+    jw_close(w, ']');
+}
+
+static void name_obj(jw *w, const lp_name *nm) {
+    jw_sep(w);
+    jw_open(w, '{');
+    kv_str(w, "given", nm->given);
+    kv_str(w, "family", nm->family);
+    kv_str(w, "suffix", nm->suffix);
+    kv_str(w, "literal", nm->literal);
+    jw_close(w, '}');
+}
+
+static void date_str(const lp_date *dt, char out[16]) {
+    if (dt->month && dt->day) snprintf(out, 16, "%04d-%02d-%02d", dt->year, dt->month, dt->day);
+    else if (dt->month) snprintf(out, 16, "%04d-%02d", dt->year, dt->month);
+    else snprintf(out, 16, "%04d", dt->year);
+}
+
+int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
+    jw w = {.b = out};
+    jw_open(&w, '{');
+    kv_str(&w, "id", d->id);
+    kv_str(&w, "parent", d->parent);
+    str_list(&w, "children", d->children, d->nchildren);
+    kv_str(&w, "relation", d->relation);
+
+    if (d->doi || d->pmid || d->pmcid || d->arxiv || d->publisher_id || d->nother_ids) {
+        jw_key(&w, "ids");
+        jw_open(&w, '{');
+        kv_str(&w, "doi", d->doi);
+        kv_str(&w, "pmid", d->pmid);
+        kv_str(&w, "pmcid", d->pmcid);
+        kv_str(&w, "arxiv", d->arxiv);
+        kv_str(&w, "publisher_id", d->publisher_id);
+        for (size_t i = 0; i < d->nother_ids; i++) kv_str(&w, d->other_ids[i].key, d->other_ids[i].value);
+        jw_close(&w, '}');
+    }
+    if (d->arxiv_version) kv_int(&w, "arxiv_version", d->arxiv_version);
+    kv_str(&w, "type", d->type);
+    kv_str(&w, "item_type", d->item_type);
+    kv_str(&w, "language", d->language);
+    kv_str(&w, "title", d->title);
+    kv_str(&w, "subtitle", d->subtitle);
+
+    if (d->nauthors) {
+        jw_key(&w, "authors");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nauthors; i++) {
+            const lp_author *a = &d->authors[i];
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "given", a->given);
+            kv_str(&w, "family", a->family);
+            kv_str(&w, "suffix", a->suffix);
+            kv_str(&w, "collab", a->collab);
+            kv_str(&w, "orcid", a->orcid);
+            kv_str(&w, "email", a->email);
+            kv_true(&w, "corresponding", a->corresponding);
+            if (a->naffs) {
+                jw_key(&w, "affiliations");
+                jw_open(&w, '[');
+                for (size_t k = 0; k < a->naffs; k++) {
+                    char num[16];
+                    jw_sep(&w);
+                    int m = snprintf(num, sizeof num, "%d", a->affs[k]);
+                    jw_raw(&w, num, (size_t)m);
+                }
+                jw_close(&w, ']');
+            }
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    if (d->naffs) {
+        jw_key(&w, "affiliations");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->naffs; i++) {
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "id", d->affs[i].id);
+            kv_str(&w, "text", d->affs[i].text);
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    if (d->neditors) {
+        jw_key(&w, "editors");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->neditors; i++) name_obj(&w, &d->editors[i]);
+        jw_close(&w, ']');
+    }
+    if (d->ncontributors) {
+        jw_key(&w, "contributors");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->ncontributors; i++) name_obj(&w, &d->contributors[i]);
+        jw_close(&w, ']');
+    }
+
+    kv_str(&w, "venue", d->venue);
+    if (d->journal_abbrev || d->issn || d->eissn || d->publisher || d->volume || d->issue || d->pages) {
+        jw_key(&w, "journal");
+        jw_open(&w, '{');
+        kv_str(&w, "abbrev", d->journal_abbrev);
+        kv_str(&w, "issn", d->issn);
+        kv_str(&w, "eissn", d->eissn);
+        kv_str(&w, "publisher", d->publisher);
+        kv_str(&w, "volume", d->volume);
+        kv_str(&w, "issue", d->issue);
+        kv_str(&w, "pages", d->pages);
+        jw_close(&w, '}');
+    }
+    if (d->ndates) {
+        jw_key(&w, "dates");
+        jw_open(&w, '{');
+        for (size_t i = 0; i < d->ndates; i++) {
+            char ds[16];
+            date_str(&d->dates[i], ds);
+            kv_str(&w, d->dates[i].kind, ds);
+        }
+        jw_close(&w, '}');
+    }
+    if (d->year) kv_int(&w, "year", d->year);
+
+    size_t nabs = 0;
+    for (size_t i = 0; i < d->nabstract; i++) nabs += d->abstract[i].nparas;
+    if (nabs) {
+        jw_key(&w, "abstract");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nabstract; i++) {
+            const lp_section *s = &d->abstract[i];
+            for (size_t k = 0; k < s->nparas; k++) {
+                jw_sep(&w);
+                jw_open(&w, '{');
+                kv_str(&w, "label", s->title);
+                kv_str(&w, "type", s->type);
+                para_body(&w, &s->paras[k]);
+                jw_close(&w, '}');
+            }
+        }
+        jw_close(&w, ']');
+    }
+    if (d->nsummaries) {
+        jw_key(&w, "summaries");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nsummaries; i++) {
+            const lp_summary *s = &d->summaries[i];
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "type", s->type);
+            kv_str(&w, "title", s->title);
+            jw_key(&w, "paragraphs");
+            jw_open(&w, '[');
+            for (size_t k = 0; k < s->nsecs; k++)
+                for (size_t j = 0; j < s->secs[k].nparas; j++) {
+                    jw_sep(&w);
+                    jw_open(&w, '{');
+                    kv_str(&w, "label", s->secs[k].title);
+                    para_body(&w, &s->secs[k].paras[j]);
+                    jw_close(&w, '}');
+                }
+            jw_close(&w, ']');
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    str_list(&w, "keywords", d->keywords, d->nkeywords);
+    str_list(&w, "subjects", d->subjects, d->nsubjects);
+    str_list(&w, "categories", d->categories, d->ncategories);
+    if (d->nmesh) {
+        jw_key(&w, "mesh");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nmesh; i++) {
+            const lp_mesh *m = &d->mesh[i];
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "descriptor", m->descriptor);
+            kv_str(&w, "ui", m->ui);
+            kv_true(&w, "major", m->major);
+            if (m->nquals) {
+                jw_key(&w, "qualifiers");
+                jw_open(&w, '[');
+                for (size_t k = 0; k < m->nquals; k++) {
+                    jw_sep(&w);
+                    jw_open(&w, '{');
+                    kv_str(&w, "name", m->quals[k].name);
+                    kv_str(&w, "ui", m->quals[k].ui);
+                    kv_true(&w, "major", m->quals[k].major);
+                    jw_close(&w, '}');
+                }
+                jw_close(&w, ']');
+            }
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    if (d->nchemicals) {
+        jw_key(&w, "chemicals");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nchemicals; i++) {
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "name", d->chemicals[i].name);
+            kv_str(&w, "ui", d->chemicals[i].ui);
+            kv_str(&w, "registry_number", d->chemicals[i].registry);
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    str_list(&w, "publication_types", d->pubtypes, d->npubtypes);
+
+    size_t nsec = 0;
+    for (size_t i = 0; i < d->nsections; i++) nsec += d->sections[i].nparas || d->sections[i].title;
+    if (nsec) {
+        jw_key(&w, "sections");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nsections; i++) {
+            const lp_section *s = &d->sections[i];
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "title", s->title);
+            kv_str(&w, "label", s->label);
+            kv_str(&w, "type", s->type);
+            kv_int(&w, "level", s->level);
+            if (s->parent >= 0) kv_int(&w, "parent", s->parent);
+            paras(&w, "paragraphs", s->paras, s->nparas);
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    if (d->nfigures) {
+        jw_key(&w, "figures");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nfigures; i++) {
+            const lp_figure *f = &d->figures[i];
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "id", f->id);
+            kv_str(&w, "label", f->label);
+            kv_str(&w, "kind", f->kind);
+            kv_str(&w, "caption", f->caption);
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    if (d->nrefs) {
+        jw_key(&w, "references");
+        jw_open(&w, '[');
+        for (size_t i = 0; i < d->nrefs; i++) {
+            const lp_ref *r = &d->refs[i];
+            jw_sep(&w);
+            jw_open(&w, '{');
+            kv_str(&w, "id", r->id);
+            kv_str(&w, "label", r->label);
+            kv_str(&w, "type", r->kind);
+            if (r->nauthors) {
+                jw_key(&w, "authors");
+                jw_open(&w, '[');
+                for (size_t k = 0; k < r->nauthors; k++) name_obj(&w, &r->authors[k]);
+                jw_close(&w, ']');
+            }
+            kv_true(&w, "et_al", r->et_al);
+            kv_str(&w, "title", r->title);
+            kv_str(&w, "source", r->source);
+            kv_str(&w, "year", r->year);
+            kv_str(&w, "volume", r->volume);
+            kv_str(&w, "issue", r->issue);
+            kv_str(&w, "pages", r->pages);
+            kv_str(&w, "publisher", r->publisher);
+            kv_str(&w, "doi", r->doi);
+            kv_str(&w, "pmid", r->pmid);
+            kv_str(&w, "pmcid", r->pmcid);
+            kv_str(&w, "arxiv", r->arxiv);
+            kv_str(&w, "url", r->url);
+            kv_str(&w, "text", r->text);
+            jw_close(&w, '}');
+        }
+        jw_close(&w, ']');
+    }
+    if (d->license_type || d->license_url || d->license_text) {
+        jw_key(&w, "license");
+        jw_open(&w, '{');
+        kv_str(&w, "type", d->license_type);
+        kv_str(&w, "url", d->license_url);
+        kv_str(&w, "text", d->license_text);
+        kv_str(&w, "from", d->license_from);
+        jw_close(&w, '}');
+    }
+    kv_str(&w, "copyright", d->copyright);
+    kv_str(&w, "comment", d->comment);
+    kv_str(&w, "journal_ref", d->journal_ref);
+    kv_str(&w, "url", d->url);
+    kv_str(&w, "note", d->note);
+
+    jw_key(&w, "sources");
+    jw_open(&w, '[');
+    jw_sep(&w);
+    jw_open(&w, '{');
+    kv_str(&w, "file", d->src_file);
+    kv_str(&w, "format", d->src_format);
+    kv_int(&w, "record", d->src_record);
+    kv_str(&w, "key", d->src_key);
+    jw_close(&w, '}');
+    jw_close(&w, ']');
+    jw_close(&w, '}');
+    jw_raw(&w, "\n", 1);
+    return w.err ? -1 : 0;
+}
