@@ -485,7 +485,7 @@ sl_status lp_op_merge(const sl_host *h, sl_op_ctx *c) {
             json_array_foreach(json_object_get(base, "sources"), si, s) {
                 if (srcs.n) lp_buf_adds(&srcs, "; ");
                 lp_buf_adds(&srcs, lp_jstr(s, "file") ? lp_jstr(s, "file") : "?");
-                if (json_is_integer(json_object_get(s, "record")) && json_integer_value(json_object_get(s, "record")) > 0)
+                if (json_is_integer(json_object_get(s, "record")))
                     lp_buf_printf(&srcs, "#%lld", (long long)json_integer_value(json_object_get(s, "record")));
             }
             const char *row[] = {lp_jstr(base, "id") ? lp_jstr(base, "id") : "", cnt, how, srcs.p ? srcs.p : ""};
