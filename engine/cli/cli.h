@@ -2,6 +2,8 @@
 #ifndef SCILOOP_ENGINE_CLI_H
 #define SCILOOP_ENGINE_CLI_H
 
+#include <stdio.h>
+
 #include "../plan/plan.h"
 #include "../plugin/registry.h"
 #include "../workflow/workflow.h"

@@ -160,9 +160,9 @@ char *sx_spec_to_json(const sx_spec *spec, const char *plugin_path) {
     return s;
 }
 
-sl_status sx_spec_from_json(const char *path, pl_registry *reg, sli_arena *a, sx_spec *spec) {
+sl_status sx_spec_from_json(const char *path, const char *text, size_t len, pl_registry *reg, sli_arena *a, sx_spec *spec) {
     json_error_t err;
-    json_t *o = json_load_file(path, 0, &err);
+    json_t *o = json_loadb(text, len, 0, &err);
     if (!o) return sl_set_error(SL_ERR_PARSE, "%s:%d:%d: %s", path, err.line, err.column, err.text);
     memset(spec, 0, sizeof *spec);
     const char *plugin = json_string_value(json_object_get(o, "plugin"));
@@ -207,7 +207,7 @@ sl_status sx_spec_from_json(const char *path, pl_registry *reg, sli_arena *a, sx
     return SL_OK;
 }
 
-sl_status sx_result_write(const char *path, const sx_result *r) {
+char *sx_result_to_json(const sx_result *r) {
     json_t *o = json_object();
     json_object_set_new(o, "status", json_integer(r->status));
     if (r->message) json_object_set_new(o, "message", json_string(r->message));
@@ -228,18 +228,17 @@ sl_status sx_result_write(const char *path, const sx_result *r) {
         json_array_append_new(vals, pair);
     }
     json_object_set_new(o, "values", vals);
-    char *s = json_dumps(o, JSON_COMPACT);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII); /* one line: newlines are escaped */
     json_decref(o);
-    sl_status st = sl_write_file_atomic(path, s, strlen(s));
-    free(s);
-    return st;
+    return s;
 }
 
-sl_status sx_result_read(const char *path, size_t n_outputs, sx_result *r) {
+sl_status sx_result_from_json(const char *text, size_t len, size_t n_outputs, sx_result *r) {
     json_error_t err;
-    json_t *o = json_load_file(path, 0, &err);
+    json_t *o = json_loadb(text, len, 0, &err);
     memset(r, 0, sizeof *r);
     alloc_outputs(r, n_outputs);
+    const char *path = "worker result";
     if (!o) return sl_set_error(SL_ERR_PARSE, "%s: %s", path, err.text);
     r->status = (sl_status)json_integer_value(json_object_get(o, "status"));
     const char *m = json_string_value(json_object_get(o, "message"));

@@ -42,13 +42,14 @@ sl_status sx_execute(const sx_spec *spec, sx_result *res);
 
 void sx_result_free(sx_result *res);
 
-/* Serialise a spec for a worker process (`sciloop step`) and read it back there. The reader
- * loads the op's plugin from `plugin_path` into `reg` and allocates everything in `arena`. */
+/* Serialise a spec for a worker process (`sciloop-worker`, `sciloop step`) and read it back
+ * there. The reader loads the op's plugin from the spec's plugin path into `reg` and
+ * allocates everything in `arena`; `name` is used in messages. */
 char *sx_spec_to_json(const sx_spec *spec, const char *plugin_path);
-sl_status sx_spec_from_json(const char *path, pl_registry *reg, sli_arena *arena, sx_spec *spec);
+sl_status sx_spec_from_json(const char *name, const char *text, size_t len, pl_registry *reg, sli_arena *arena, sx_spec *spec);
 
-/* Result files written by a worker (atomically) and read by the engine. */
-sl_status sx_result_write(const char *path, const sx_result *res);
-sl_status sx_result_read(const char *path, size_t n_outputs, sx_result *res);
+/* A worker's result as one line of JSON (malloc'd), and back. */
+char *sx_result_to_json(const sx_result *res);
+sl_status sx_result_from_json(const char *text, size_t len, size_t n_outputs, sx_result *res);
 
 #endif

@@ -26,6 +26,18 @@ extern char **environ;
 volatile int sli_interrupted = 0;
 static int wake_pipe[2] = {-1, -1};
 
+/* A worker exited: wake the scheduling loop so it reaps it at once. */
+static void on_child(int sig) {
+    (void)sig;
+    int saved = errno;
+    if (wake_pipe[1] >= 0) {
+        char c = 'c';
+        ssize_t r = write(wake_pipe[1], &c, 1);
+        (void)r;
+    }
+    errno = saved;
+}
+
 static void on_signal(int sig) {
     sli_interrupted = sli_interrupted ? 2 : 1;
     (void)sig;
@@ -168,8 +180,8 @@ typedef struct job {
     /* local */
     pid_t pid;
     int fd;               /* read end of the worker's progress pipe */
-    char rbuf[4096];
-    size_t rlen;
+    sli_buf rbuf;         /* partial lines from the worker */
+    char *result_json;    /* the worker's "R" line */
     /* inline */
     pthread_mutex_t mu;   /* guards line.done/total/what written by the op's thread */
     struct job *next;     /* inline queues */
@@ -422,6 +434,8 @@ static void job_destroy(job *j, const pl_op *op) {
     free(j->stage);
     free(j->log_path);
     free(j->parts);
+    sli_buf_free(&j->rbuf);
+    free(j->result_json);
     sx_result_free(&j->res);
     if (j->fd >= 0) close(j->fd);
     pthread_mutex_destroy(&j->mu);
@@ -479,24 +493,44 @@ static void pool_stop(runner *r) {
 /* ------------------------------------------------------------------------------------------ */
 /* Local executor: one `sciloop step` worker process per attempt                               */
 
+/* The worker executable: sciloop-worker next to sciloop when installed or built, else
+ * `sciloop step`. */
+static const char *worker_exe(int *use_step) {
+    static char path[4096];
+    static int checked, step_cmd;
+    if (!checked) {
+        char *dir = sli_dirname(sli_self_exe());
+        snprintf(path, sizeof path, "%s/sciloop-worker", dir);
+        free(dir);
+        if (access(path, X_OK) != 0) {
+            snprintf(path, sizeof path, "%s", sli_self_exe());
+            step_cmd = 1;
+        }
+        checked = 1;
+    }
+    *use_step = step_cmd;
+    return path;
+}
+
+/* Start a worker: the spec goes in on its stdin; progress, notices and the result come back
+ * on its fd 3; its stdout and stderr go to the step log. */
 static sl_status spawn_worker(runner *r, job *j) {
     pn_step *s = &r->plan->steps[j->step];
     char *spec_json = sx_spec_to_json(&j->spec, s->op->plugin->handle ? s->op->plugin->path : "(built-in)");
-    char *spec_path = sli_xasprintf("%s.spec.json", j->stage);
-    sl_status st = sl_write_file_atomic(spec_path, spec_json, strlen(spec_json));
-    free(spec_json);
-    if (st != SL_OK) {
-        free(spec_path);
-        return st;
-    }
-    int pfd[2];
+    int pfd[2], sfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) {
-        free(spec_path);
+        free(spec_json);
+        return sl_set_error(SL_ERR_IO, "cannot create a pipe: %s", strerror(errno));
+    }
+    if (pipe2(sfd, O_CLOEXEC) != 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        free(spec_json);
         return sl_set_error(SL_ERR_IO, "cannot create a pipe: %s", strerror(errno));
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, sfd[0], 0);
     posix_spawn_file_actions_addopen(&fa, 1, j->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 3);
@@ -514,25 +548,41 @@ static sl_status spawn_worker(runner *r, job *j) {
      * which then cancels each worker itself (and can tell cancellation from a crash) */
     posix_spawnattr_setpgroup(&at, 0);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-    char *argv[] = {(char *)sli_self_exe(), "step", "--spec", spec_path, NULL};
-    int rc = posix_spawn(&j->pid, sli_self_exe(), &fa, &at, argv, environ);
+    int use_step;
+    const char *exe = worker_exe(&use_step);
+    char *argv_step[] = {(char *)exe, "step", NULL};
+    char *argv_worker[] = {(char *)exe, NULL};
+    int rc = posix_spawn(&j->pid, exe, &fa, &at, use_step ? argv_step : argv_worker, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(pfd[1]);
-    free(spec_path);
+    close(sfd[0]);
     if (rc != 0) {
         close(pfd[0]);
-        return sl_set_error(SL_ERR_IO, "cannot start a worker (%s step): %s", sli_self_exe(), strerror(rc));
+        close(sfd[1]);
+        free(spec_json);
+        return sl_set_error(SL_ERR_IO, "cannot start a worker (%s): %s", exe, strerror(rc));
     }
+    /* the worker reads its whole spec before anything else, so this write cannot deadlock */
+    size_t n = strlen(spec_json), off = 0;
+    while (off < n) {
+        ssize_t w = write(sfd[1], spec_json + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break; /* the worker died; reaping it reports why */
+        off += (size_t)w;
+    }
+    close(sfd[1]);
+    free(spec_json);
     j->fd = pfd[0];
     fcntl(j->fd, F_SETFL, O_NONBLOCK);
     return SL_OK;
 }
 
-/* Progress lines from a worker: "P <done> <total> <what>" and "N <level> <text>". */
+/* Lines from a worker: "P <done> <total> <what>", "N <level> <text>", "R <result json>". */
 static void read_worker(runner *r, job *j) {
+    char chunk[8192];
     for (;;) {
-        ssize_t n = read(j->fd, j->rbuf + j->rlen, sizeof j->rbuf - 1 - j->rlen);
+        ssize_t n = read(j->fd, chunk, sizeof chunk);
         if (n <= 0) {
             if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 close(j->fd);
@@ -540,10 +590,11 @@ static void read_worker(runner *r, job *j) {
             }
             return;
         }
-        j->rlen += (size_t)n;
-        j->rbuf[j->rlen] = '\0';
-        char *line = j->rbuf, *nl;
-        while ((nl = strchr(line, '\n')) != NULL) {
+        sli_buf_put(&j->rbuf, chunk, (size_t)n);
+        size_t start = 0;
+        char *nl;
+        while ((nl = memchr(j->rbuf.data + start, '\n', j->rbuf.len - start)) != NULL) {
+            char *line = j->rbuf.data + start;
             *nl = '\0';
             if (line[0] == 'P') {
                 double d = 0, t = 0;
@@ -551,12 +602,15 @@ static void read_worker(runner *r, job *j) {
                 if (sscanf(line + 1, "%lf %lf %n", &d, &t, &off) >= 2) job_progress(j, d, t, off ? line + 1 + off : "");
             } else if (line[0] == 'N' && line[1] == ' ' && line[2]) {
                 pg_note(r->pg, "%s: %s", r->plan->steps[j->step].id, line + 4);
+            } else if (line[0] == 'R' && line[1] == ' ') {
+                free(j->result_json);
+                j->result_json = sli_xstrdup(line + 2);
             }
-            line = nl + 1;
+            start = (size_t)(nl - j->rbuf.data) + 1;
         }
-        j->rlen = strlen(line);
-        memmove(j->rbuf, line, j->rlen + 1);
-        if (j->rlen >= sizeof j->rbuf - 1) j->rlen = 0; /* an over-long line is dropped */
+        memmove(j->rbuf.data, j->rbuf.data + start, j->rbuf.len - start);
+        j->rbuf.len -= start;
+        j->rbuf.data[j->rbuf.len] = '\0';
     }
 }
 
@@ -575,10 +629,9 @@ static char *log_tail(const char *path) {
     return sli_xstrdup(p);
 }
 
-/* The worker process has exited: turn its exit status and result file into j->res. */
+/* The worker process has exited: turn its exit status and result line into j->res. */
 static void reap_worker(runner *r, job *j, int wstatus, const struct rusage *ru) {
     pn_step *s = &r->plan->steps[j->step];
-    char *result = sli_xasprintf("%s.result.json", j->stage);
     j->res.cpu = (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec * 1e-6 + (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec * 1e-6;
     long rss = ru->ru_maxrss;
     if (j->timed_out) {
@@ -592,19 +645,16 @@ static void reap_worker(runner *r, job *j, int wstatus, const struct rusage *ru)
         j->res.message = sli_xasprintf("op %s crashed in its worker process: signal %d (%s)%s%s%s", s->op->name, WTERMSIG(wstatus),
                                        strsignal(WTERMSIG(wstatus)), WCOREDUMP(wstatus) ? ", core dumped" : "", *tail ? "; log ends with:\n" : "", tail);
         free(tail);
-    } else if (sx_result_read(result, s->op->n_outputs, &j->res) != SL_OK) {
+    } else if (!j->result_json || sx_result_from_json(j->result_json, strlen(j->result_json), s->op->n_outputs, &j->res) != SL_OK) {
+        char *tail = log_tail(j->log_path);
         sx_result_free(&j->res);
         j->res.status = sli_interrupted ? SL_ERR_CANCELLED : SL_ERR_CRASHED;
         j->res.message = sli_interrupted ? sli_xstrdup("cancelled")
-                                         : sli_xasprintf("worker exited with status %d without a result (%s)", WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1,
-                                                         sl_last_error());
+                                         : sli_xasprintf("worker exited with status %d without a result%s%s", WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1,
+                                                         *tail ? "; log ends with:\n" : "", tail);
+        free(tail);
     }
     j->res.peak_rss_kb = rss;
-    unlink(result);
-    free(result);
-    char *spec = sli_xasprintf("%s.spec.json", j->stage);
-    unlink(spec);
-    free(spec);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -772,8 +822,9 @@ static void wait_events(runner *r) {
             int ms = (int)((t - now) * 1000) + 1;
             if (ms < timeout_ms) timeout_ms = ms < 0 ? 0 : ms;
         }
-        /* a worker whose pipe closed but is not yet reaped: poll briefly */
-        if (r->opt->executor == RN_LOCAL && j->fd < 0 && timeout_ms > 5) timeout_ms = 5;
+        /* a worker whose pipe closed but is not yet reaped: SIGCHLD wakes the poll; this
+         * bound only guards against a lost wake-up */
+        if (r->opt->executor == RN_LOCAL && j->fd < 0 && timeout_ms > 50) timeout_ms = 50;
     }
     poll(fds, (nfds_t)nf, timeout_ms);
     if (fds[0].revents & POLLIN) {
@@ -1007,6 +1058,11 @@ int rn_run(pn_plan *plan, pl_registry *reg, st_store *store, const rn_options *o
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction sc = {0}, old_chld;
+    sc.sa_handler = on_child;
+    sc.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&sc.sa_mask);
+    sigaction(SIGCHLD, &sc, &old_chld);
     signal(SIGPIPE, SIG_IGN);
     if (opt->executor == RN_INLINE) pool_start(r);
 
@@ -1034,6 +1090,7 @@ int rn_run(pn_plan *plan, pl_registry *reg, st_store *store, const rn_options *o
     if (opt->executor == RN_INLINE) pool_stop(r);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGCHLD, &old_chld, NULL);
     st_sync(store);
     if (r->trace) fclose(r->trace);
     r->trace = NULL;

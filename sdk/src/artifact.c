@@ -6,12 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "sha256.h"
 
 typedef struct {
     const char *name;
@@ -69,21 +70,19 @@ static void to_hex(const unsigned char *d, unsigned n, char *hex) {
 }
 
 SL_API void sl_sha256_hex(const void *data, size_t len, char hex[SL_HASH_HEX_SIZE]) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    to_hex(md, n, hex);
+    sli_sha256 c;
+    uint8_t md[32];
+    sli_sha256_init(&c);
+    sli_sha256_update(&c, data, len);
+    sli_sha256_final(&c, md);
+    to_hex(md, 32, hex);
 }
 
 static sl_status hash_file(const char *path, char hex[SL_HASH_HEX_SIZE]) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return sl_set_error(SL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md) {
-        close(fd);
-        return sl_set_error(SL_ERR_NOMEM, "out of memory hashing %s", path);
-    }
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    sli_sha256 md;
+    sli_sha256_init(&md);
     unsigned char buf[1 << 16];
     sl_status st = SL_OK;
     for (;;) {
@@ -94,16 +93,14 @@ static sl_status hash_file(const char *path, char hex[SL_HASH_HEX_SIZE]) {
             break;
         }
         if (r == 0) break;
-        EVP_DigestUpdate(md, buf, (size_t)r);
+        sli_sha256_update(&md, buf, (size_t)r);
     }
     close(fd);
     if (st == SL_OK) {
-        unsigned char out[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        EVP_DigestFinal_ex(md, out, &n);
-        to_hex(out, n, hex);
+        uint8_t out[32];
+        sli_sha256_final(&md, out);
+        to_hex(out, 32, hex);
     }
-    EVP_MD_CTX_free(md);
     return st;
 }
 
@@ -206,19 +203,17 @@ SL_API sl_status sl_artifact_hash(const char *path, char hex[SL_HASH_HEX_SIZE]) 
     sl_status st = collect(path, "", &l, 0);
     if (st == SL_OK) {
         qsort(l.items, l.n, sizeof *l.items, cmp_str);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-        EVP_DigestUpdate(md, "sciloop-dir-1\n", 14);
+        sli_sha256 md;
+        sli_sha256_init(&md);
+        sli_sha256_update(&md, "sciloop-dir-1\n", 14);
         for (size_t i = 0; i < l.n; i++) {
             const char *r = l.items[i];
             size_t l1 = strlen(r), l2 = strlen(r + l1 + 1), l3 = strlen(r + l1 + l2 + 2);
-            EVP_DigestUpdate(md, r, l1 + l2 + l3 + 3); /* through the trailing '\n' */
+            sli_sha256_update(&md, r, l1 + l2 + l3 + 3); /* through the trailing '\n' */
         }
-        unsigned char out[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        EVP_DigestFinal_ex(md, out, &n);
-        EVP_MD_CTX_free(md);
-        to_hex(out, n, hex);
+        uint8_t out[32];
+        sli_sha256_final(&md, out);
+        to_hex(out, 32, hex);
     }
     for (size_t i = 0; i < l.n; i++) free(l.items[i]);
     free(l.items);
