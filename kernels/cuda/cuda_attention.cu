@@ -341,21 +341,23 @@ __device__ __forceinline__ void mm_p_x_tile(float out[D / 8][4], const float p[8
     }
 }
 
-template <typename T, int D>
+/* Forward. A block owns 64*MB query rows (4 warps of 16*MB rows: with MB = 2 every K/V
+ * fragment read from shared memory feeds two row blocks) and walks the key tiles. */
+template <typename T, int D, int MB>
 __global__ void __launch_bounds__(128) fa_fwd_kernel(T *out, float *lse, const T *q, const T *k, const T *v,
                                                      att_geom g, int nqt) {
     extern __shared__ __align__(16) unsigned char smem[];
-    const int LD = D + 8;
-    T *sQ = (T *)smem, *sK = sQ + TILE * LD, *sV = sK + 2 * TILE * LD;
+    const int LD = D + 8, BR = TILE * MB;
+    T *sQ = (T *)smem, *sK = sQ + BR * LD, *sV = sK + 2 * TILE * LD;
     uint8_t *sM = (uint8_t *)(sV + 2 * TILE * LD);
     int64_t BH = g.B * g.H, bh = blockIdx.x % BH, b = bh / g.H, h = bh % g.H;
     int qt = nqt - 1 - (int)(blockIdx.x / BH); /* the longest causal rows first */
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-    int64_t q0 = (int64_t)qt * TILE;
+    int64_t q0 = (int64_t)qt * BR;
     const T *qg = q + b * g.q_bs + h * D, *kg = k + b * g.k_bs + h * D, *vg = v + b * g.v_bs + h * D;
     const uint8_t *mk = g.mask ? g.mask + b * g.T : NULL;
     int nkt = (int)((g.T + TILE - 1) / TILE);
-    if (g.causal && nkt > qt + 1) nkt = qt + 1;
+    if (g.causal && nkt > (qt + 1) * MB) nkt = (qt + 1) * MB;
 
     auto stage = [&](int j) {
         int buf = j & 1;
@@ -367,18 +369,23 @@ __global__ void __launch_bounds__(128) fa_fwd_kernel(T *out, float *lse, const T
             sM[buf * TILE + i] = key < g.T ? (mk ? (mk[key] != 0) : 1) : 0;
         }
     };
-    load_tile<T, D>(sQ, qg, g.q_rs, q0, g.T, tid);
+#pragma unroll
+    for (int mb = 0; mb < MB; mb++) load_tile<T, D>(sQ + mb * TILE * LD, qg, g.q_rs, q0 + mb * TILE, g.T, tid);
     stage(0);
     cp_commit();
 
     const float sl2 = g.scale * LOG2E;
-    float m_r[2] = { -INFINITY, -INFINITY }, l_r[2] = { 0.0f, 0.0f };
-    float o[D / 8][4];
+    float m_r[MB][2], l_r[MB][2];
+    float o[MB][D / 8][4];
+    uint32_t qf[MB][D / 16][4];
 #pragma unroll
-    for (int i = 0; i < D / 8; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.0f;
-    uint32_t qf[D / 16][4];
-    int rlo = warp * 16 + (lane >> 2);
-    int64_t qa = q0 + rlo, qb = qa + 8;
+    for (int mb = 0; mb < MB; mb++) {
+        m_r[mb][0] = m_r[mb][1] = -INFINITY;
+        l_r[mb][0] = l_r[mb][1] = 0.0f;
+#pragma unroll
+        for (int i = 0; i < D / 8; i++) o[mb][i][0] = o[mb][i][1] = o[mb][i][2] = o[mb][i][3] = 0.0f;
+    }
+    int wrow = warp * 16 * MB; /* first row of this warp in the block */
 
     for (int j = 0; j < nkt; j++) {
         if (j + 1 < nkt) { stage(j + 1); cp_commit(); cp_wait<1>(); }
@@ -386,70 +393,114 @@ __global__ void __launch_bounds__(128) fa_fwd_kernel(T *out, float *lse, const T
         __syncthreads();
         if (j == 0) {
 #pragma unroll
-            for (int kk = 0; kk < D / 16; kk++) frag_a<LD>(qf[kk], sQ, warp * 16, kk * 16, lane);
+            for (int mb = 0; mb < MB; mb++)
+#pragma unroll
+                for (int kk = 0; kk < D / 16; kk++) frag_a<LD>(qf[mb][kk], sQ, wrow + 16 * mb, kk * 16, lane);
         }
         const T *cK = sK + (j & 1) * TILE * LD, *cV = sV + (j & 1) * TILE * LD;
         const uint8_t *cM = sM + (j & 1) * TILE;
-        float sc[8][4];
-        mm_rows_x_tileT<T, D, true>(sc, qf, sQ, warp * 16, cK, lane);
+        float sc[MB][8][4];
+#pragma unroll
+        for (int mb = 0; mb < MB; mb++)
+#pragma unroll
+            for (int nb = 0; nb < 8; nb++) sc[mb][nb][0] = sc[mb][nb][1] = sc[mb][nb][2] = sc[mb][nb][3] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+            for (int np = 0; np < 4; np++) {
+                uint32_t bf[4];
+                frag_b_nk<LD>(bf, cK, np * 16, kk * 16, lane);
+#pragma unroll
+                for (int mb = 0; mb < MB; mb++) {
+                    mma16816<T>(sc[mb][2 * np], qf[mb][kk], bf[0], bf[1]);
+                    mma16816<T>(sc[mb][2 * np + 1], qf[mb][kk], bf[2], bf[3]);
+                }
+            }
         int64_t k0 = (int64_t)j * TILE;
-        float mx[2] = { -INFINITY, -INFINITY };
 #pragma unroll
-        for (int nb = 0; nb < 8; nb++)
+        for (int mb = 0; mb < MB; mb++) {
+            int64_t qa = q0 + wrow + 16 * mb + (lane >> 2), qb = qa + 8;
+            float mx[2] = { -INFINITY, -INFINITY };
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int col = nb * 8 + ((lane & 3) << 1) + (e & 1);
-                int64_t key = k0 + col, qi = e < 2 ? qa : qb;
-                bool ok = cM[col] && (!g.causal || key <= qi);
-                float x = ok ? sc[nb][e] * sl2 : -INFINITY;
-                sc[nb][e] = x;
-                mx[e >> 1] = fmaxf(mx[e >> 1], x);
-            }
-        float mu[2], corr[2], ls[2] = { 0.0f, 0.0f };
+            for (int nb = 0; nb < 8; nb++)
 #pragma unroll
-        for (int r = 0; r < 2; r++) {
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-            float mn = fmaxf(m_r[r], mx[r]);
-            mu[r] = mn == -INFINITY ? 0.0f : mn;
-            corr[r] = exp2f(m_r[r] - mu[r]);
-            m_r[r] = mn;
-        }
+                for (int e = 0; e < 4; e++) {
+                    int col = nb * 8 + ((lane & 3) << 1) + (e & 1);
+                    int64_t key = k0 + col, qi = e < 2 ? qa : qb;
+                    bool ok = cM[col] && (!g.causal || key <= qi);
+                    float x = ok ? sc[mb][nb][e] * sl2 : -INFINITY;
+                    sc[mb][nb][e] = x;
+                    mx[e >> 1] = fmaxf(mx[e >> 1], x);
+                }
+            float mu[2], corr[2], ls[2] = { 0.0f, 0.0f };
 #pragma unroll
-        for (int nb = 0; nb < 8; nb++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                float p = exp2f(sc[nb][e] - mu[e >> 1]);
-                sc[nb][e] = p;
-                ls[e >> 1] += p;
+            for (int r = 0; r < 2; r++) {
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+                mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+                float mn = fmaxf(m_r[mb][r], mx[r]);
+                mu[r] = mn == -INFINITY ? 0.0f : mn;
+                corr[r] = exp2f(m_r[mb][r] - mu[r]);
+                m_r[mb][r] = mn;
             }
 #pragma unroll
-        for (int r = 0; r < 2; r++) l_r[r] = l_r[r] * corr[r] + ls[r];
+            for (int nb = 0; nb < 8; nb++)
 #pragma unroll
-        for (int i = 0; i < D / 8; i++) {
-            o[i][0] *= corr[0]; o[i][1] *= corr[0];
-            o[i][2] *= corr[1]; o[i][3] *= corr[1];
+                for (int e = 0; e < 4; e++) {
+                    float p = exp2f(sc[mb][nb][e] - mu[e >> 1]);
+                    sc[mb][nb][e] = p;
+                    ls[e >> 1] += p;
+                }
+#pragma unroll
+            for (int r = 0; r < 2; r++) l_r[mb][r] = l_r[mb][r] * corr[r] + ls[r];
+#pragma unroll
+            for (int i = 0; i < D / 8; i++) {
+                o[mb][i][0] *= corr[0]; o[mb][i][1] *= corr[0];
+                o[mb][i][2] *= corr[1]; o[mb][i][3] *= corr[1];
+            }
         }
-        mm_p_x_tile<T, D>(o, sc, cV, lane);
+        /* O += P V, each V fragment shared by the MB row blocks */
+#pragma unroll
+        for (int kk = 0; kk < 4; kk++) {
+            uint32_t pa[MB][4];
+#pragma unroll
+            for (int mb = 0; mb < MB; mb++) {
+                pa[mb][0] = pack2<T>(sc[mb][2 * kk][0], sc[mb][2 * kk][1]);
+                pa[mb][1] = pack2<T>(sc[mb][2 * kk][2], sc[mb][2 * kk][3]);
+                pa[mb][2] = pack2<T>(sc[mb][2 * kk + 1][0], sc[mb][2 * kk + 1][1]);
+                pa[mb][3] = pack2<T>(sc[mb][2 * kk + 1][2], sc[mb][2 * kk + 1][3]);
+            }
+#pragma unroll
+            for (int dn = 0; dn < D / 16; dn++) {
+                uint32_t bf[4];
+                frag_b_kn<LD>(bf, cV, kk * 16, dn * 16, lane);
+#pragma unroll
+                for (int mb = 0; mb < MB; mb++) {
+                    mma16816<T>(o[mb][2 * dn], pa[mb], bf[0], bf[1]);
+                    mma16816<T>(o[mb][2 * dn + 1], pa[mb], bf[2], bf[3]);
+                }
+            }
+        }
         __syncthreads();
     }
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        float l = l_r[r];
-        l += __shfl_xor_sync(0xffffffffu, l, 1);
-        l += __shfl_xor_sync(0xffffffffu, l, 2);
-        int64_t qi = r ? qb : qa;
-        float inv = l > 0.0f ? 1.0f / l : 0.0f;
-        if (qi < g.T) {
-            if ((lane & 3) == 0) lse[bh * g.T + qi] = l > 0.0f ? (m_r[r] + log2f(l)) * LN2 : -INFINITY;
-            T *orow = out + (b * g.T + qi) * g.C + h * D;
+    for (int mb = 0; mb < MB; mb++)
 #pragma unroll
-            for (int i = 0; i < D / 8; i++) {
-                int col = i * 8 + ((lane & 3) << 1);
-                *(uint32_t *)(orow + col) = pack2<T>(o[i][2 * r] * inv, o[i][2 * r + 1] * inv);
+        for (int r = 0; r < 2; r++) {
+            float l = l_r[mb][r];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            int64_t qi = q0 + wrow + 16 * mb + (lane >> 2) + 8 * r;
+            float inv = l > 0.0f ? 1.0f / l : 0.0f;
+            if (qi < g.T) {
+                if ((lane & 3) == 0) lse[bh * g.T + qi] = l > 0.0f ? (m_r[mb][r] + log2f(l)) * LN2 : -INFINITY;
+                T *orow = out + (b * g.T + qi) * g.C + h * D;
+#pragma unroll
+                for (int i = 0; i < D / 8; i++) {
+                    int col = i * 8 + ((lane & 3) << 1);
+                    *(uint32_t *)(orow + col) = pack2<T>(o[mb][i][2 * r] * inv, o[mb][i][2 * r + 1] * inv);
+                }
             }
         }
-    }
 }
 
 /* Add a 16 x D fragment accumulator (rows row0 + lane/4 (+8)) into a strided bf16/f16 matrix. */
@@ -649,7 +700,7 @@ __global__ void __launch_bounds__(128) fa_bwd_q_kernel(T *dq, const T *q, const 
 
 /* ============================================================ dispatch */
 
-static size_t fa_fwd_smem(int D) { return (size_t)5 * TILE * (D + 8) * 2 + 2 * TILE; }
+static size_t fa_fwd_smem(int D, int MB) { return (size_t)(4 + MB) * TILE * (D + 8) * 2 + 2 * TILE; }
 static size_t fa_bwd_kv_smem(int D) { return (size_t)6 * TILE * (D + 8) * 2 + 4 * TILE * sizeof(float) + TILE; }
 static size_t fa_bwd_q_smem(int D) { return (size_t)6 * TILE * (D + 8) * 2 + 2 * TILE; }
 
@@ -715,15 +766,17 @@ sl_status cu_attention(sli_stream *s, sl_tensor *out, sl_tensor *lse, const sl_t
     if (g.B * g.T == 0) return SL_OK;
     int64_t BH = g.B * g.H;
     if (use_tc(g, q->dtype, q, k, v) && out->data && cu_aligned(out->data, 4)) {
-        int nqt = (int)((g.T + TILE - 1) / TILE);
+        /* head dim 64: two row blocks per warp (Br = 128); 128: one (registers) */
+        int MBr = g.D == 64 ? 2 : 1;
+        int nqt = (int)((g.T + TILE * MBr - 1) / (TILE * MBr));
         if ((int64_t)nqt * BH > INT_MAX) return sl_set_error(SL_ERR_UNSUPPORTED, "attention: grid too large");
         unsigned grid = (unsigned)(nqt * BH);
-        size_t sm = fa_fwd_smem((int)g.D);
-#define FA_FWD(TT, DD) do { static bool done; CU_TRY(smem_limit(fa_fwd_kernel<TT, DD>, sm, &done)); \
-        fa_fwd_kernel<TT, DD><<<grid, 128, sm, s->stream>>>((TT *)out->data, (float *)lse->data, (const TT *)q->data, \
-                                                            (const TT *)k->data, (const TT *)v->data, g, nqt); } while (0)
-        if (q->dtype == SL_BF16) { if (g.D == 64) FA_FWD(__nv_bfloat16, 64); else FA_FWD(__nv_bfloat16, 128); }
-        else { if (g.D == 64) FA_FWD(__half, 64); else FA_FWD(__half, 128); }
+        size_t sm = fa_fwd_smem((int)g.D, MBr);
+#define FA_FWD(TT, DD, MM) do { static bool done; CU_TRY(smem_limit(fa_fwd_kernel<TT, DD, MM>, sm, &done)); \
+        fa_fwd_kernel<TT, DD, MM><<<grid, 128, sm, s->stream>>>((TT *)out->data, (float *)lse->data, \
+            (const TT *)q->data, (const TT *)k->data, (const TT *)v->data, g, nqt); } while (0)
+        if (q->dtype == SL_BF16) { if (g.D == 64) FA_FWD(__nv_bfloat16, 64, 2); else FA_FWD(__nv_bfloat16, 128, 1); }
+        else { if (g.D == 64) FA_FWD(__half, 64, 2); else FA_FWD(__half, 128, 1); }
 #undef FA_FWD
         return cu_launched("attention");
     }

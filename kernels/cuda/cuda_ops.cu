@@ -19,7 +19,8 @@ static inline unsigned grid_for(sli_stream *s, int64_t n, int threads) {
 /* ============================================================ elementwise map
  * y[i] = op(a[i], b[i], y[i]) with 16-byte vector accesses where the pointers allow. */
 
-template <typename T, int V> struct alignas(16) cu_vec { T v[V]; };
+/* V adjacent elements moved as one access (V * sizeof(T) bytes, at most 16). */
+template <typename T, int V> struct alignas(sizeof(T) * V) cu_vec { T v[V]; };
 
 template <typename T, int V, typename Op>
 __global__ void map_kernel(T *__restrict__ y, const T *__restrict__ a, const T *__restrict__ b, int64_t n, Op op) {
@@ -166,36 +167,71 @@ static int64_t rows_per_chunk(int64_t rows) {
     return rpc;
 }
 
-/* Column partial sums: block (32 columns x 8 row lanes) per (column tile, chunk of rpc rows).
+/* Column partial sums: block (32 column lanes x 8 row lanes) per (column tile, chunk of rpc
+ * rows); each lane owns CPT adjacent columns, so a warp reads 128 contiguous bytes per row.
  * MODE 0: partial[chunk][c] = sum x. MODE 1 (LayerNorm weight/bias grads):
  * partial[chunk][c] = sum dy * (x - mean) * rstd and partial[chunk][C + c] = sum dy. */
-template <typename T, int MODE>
+template <typename T, int MODE, int CPT>
 __global__ void colpartial_kernel(float *partial, const T *x, const T *dy, const float *mean, const float *rstd,
                                   int64_t rows, int64_t C, int64_t rpc) {
-    __shared__ float sh[2][8][33];
+    __shared__ float sh[2][8][32 * CPT + 1];
     int tx = threadIdx.x, ty = threadIdx.y;
-    int64_t c = blockIdx.x * 32 + tx, chunk = blockIdx.y;
+    int64_t c0 = (blockIdx.x * 32 + tx) * CPT, chunk = blockIdx.y;
     int64_t r0 = chunk * rpc, r1 = r0 + rpc < rows ? r0 + rpc : rows;
-    float a0 = 0, a1 = 0;
-    if (c < C) {
+    float a0[CPT], a1[CPT];
+#pragma unroll
+    for (int j = 0; j < CPT; j++) a0[j] = a1[j] = 0.0f;
+    if (c0 < C) {
+#pragma unroll 4
         for (int64_t r = r0 + ty; r < r1; r += 8) {
+            cu_vec<T, CPT> xv = *(const cu_vec<T, CPT> *)(x + r * C + c0);
             if (MODE == 0) {
-                a0 += cu_tof(x[r * C + c]);
+#pragma unroll
+                for (int j = 0; j < CPT; j++) a0[j] += cu_tof(xv.v[j]);
             } else {
-                float g = cu_tof(dy[r * C + c]);
-                a0 += g * ((cu_tof(x[r * C + c]) - mean[r]) * rstd[r]);
-                a1 += g;
+                cu_vec<T, CPT> gv = *(const cu_vec<T, CPT> *)(dy + r * C + c0);
+                float m = mean[r], rs = rstd[r];
+#pragma unroll
+                for (int j = 0; j < CPT; j++) {
+                    float g = cu_tof(gv.v[j]);
+                    a0[j] += g * ((cu_tof(xv.v[j]) - m) * rs);
+                    a1[j] += g;
+                }
             }
         }
     }
-    sh[0][ty][tx] = a0;
-    sh[1][ty][tx] = a1;
+#pragma unroll
+    for (int j = 0; j < CPT; j++) {
+        sh[0][ty][tx * CPT + j] = a0[j];
+        sh[1][ty][tx * CPT + j] = a1[j];
+    }
     __syncthreads();
-    if (ty == 0 && c < C) {
-        float s0 = 0, s1 = 0;
-        for (int k = 0; k < 8; k++) { s0 += sh[0][k][tx]; s1 += sh[1][k][tx]; }
-        partial[chunk * (MODE ? 2 * C : C) + c] = s0;
-        if (MODE) partial[chunk * 2 * C + C + c] = s1;
+    /* fixed-order sum over the 8 row lanes, one column per thread of the first 32*CPT */
+    int lin = ty * 32 + tx;
+    if (lin < 32 * CPT) {
+        int64_t c = blockIdx.x * 32 * CPT + lin;
+        if (c < C) {
+            float s0 = 0, s1 = 0;
+            for (int k = 0; k < 8; k++) { s0 += sh[0][k][lin]; s1 += sh[1][k][lin]; }
+            partial[chunk * (MODE ? 2 * C : C) + c] = s0;
+            if (MODE) partial[chunk * 2 * C + C + c] = s1;
+        }
+    }
+}
+
+/* Launch the column partials with 4-byte (or wider) accesses where the layout allows. */
+template <typename T, int MODE>
+static void colpartial_launch(sli_stream *s, float *partial, const T *x, const T *dy, const float *mean,
+                              const float *rstd, int64_t rows, int64_t C, int64_t rpc, int64_t nch) {
+    const int W = sizeof(T) == 2 ? 2 : 1;
+    bool wide = W > 1 && C % W == 0 && cu_aligned(x, 4) && (!dy || cu_aligned(dy, 4));
+    dim3 block(32, 8);
+    if (wide) {
+        dim3 grid((unsigned)((C + 32 * W - 1) / (32 * W)), (unsigned)nch);
+        colpartial_kernel<T, MODE, W><<<grid, block, 0, s->stream>>>(partial, x, dy, mean, rstd, rows, C, rpc);
+    } else {
+        dim3 grid((unsigned)((C + 31) / 32), (unsigned)nch);
+        colpartial_kernel<T, MODE, 1><<<grid, block, 0, s->stream>>>(partial, x, dy, mean, rstd, rows, C, rpc);
     }
 }
 
@@ -214,10 +250,8 @@ sl_status cu_colsum_acc(sli_stream *s, void *dst, const void *x, sl_dtype dt, in
     if (!nch || !C) return SL_OK;
     float *partial = (float *)cu_scratch(s, (size_t)(nch * C) * sizeof(float));
     if (!partial) return SL_ERR_NOMEM;
-    dim3 grid((unsigned)((C + 31) / 32), (unsigned)nch), block(32, 8);
     CU_FLOAT_SWITCH(dt, "bias gradient", T, {
-        colpartial_kernel<T, 0><<<grid, block, 0, s->stream>>>(partial, (const T *)x, (const T *)NULL, NULL, NULL,
-                                                               rows, C, rpc);
+        colpartial_launch<T, 0>(s, partial, (const T *)x, (const T *)NULL, NULL, NULL, rows, C, rpc, nch);
         colfinish_kernel<T><<<cu_blocks(C, 256, 1 << 30), 256, 0, s->stream>>>((T *)dst, partial, nch, C, 0, C);
     })
     return cu_launched("bias gradient");
@@ -258,11 +292,118 @@ __global__ void ln_fwd_kernel(T *out, float *mean, float *rstd, const T *inp, co
     }
 }
 
+/* The same with the row held in registers and 16-byte accesses: C = 32 * V * NV exactly
+ * (768 in bf16 is NV = 3), one warp per row, one read of x. */
+template <typename T, int NV>
+__global__ void ln_fwd_vec_kernel(T *out, float *mean, float *rstd, const T *inp, const T *w, const T *b, int64_t N,
+                                  float eps) {
+    const int V = 16 / (int)sizeof(T), C = 32 * V * NV;
+    int64_t row = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
+    int lane = threadIdx.x & 31;
+    if (row >= N) return;
+    const cu_vec<T, V> *x = (const cu_vec<T, V> *)(inp + row * C);
+    float v[NV][V];
+    float sum = 0;
+#pragma unroll
+    for (int i = 0; i < NV; i++) {
+        cu_vec<T, V> xv = x[lane + 32 * i];
+#pragma unroll
+        for (int j = 0; j < V; j++) { v[i][j] = cu_tof(xv.v[j]); sum += v[i][j]; }
+    }
+    float m = cu_warp_sum(sum) / (float)C;
+    float var = 0;
+#pragma unroll
+    for (int i = 0; i < NV; i++)
+#pragma unroll
+        for (int j = 0; j < V; j++) { float d = v[i][j] - m; var += d * d; }
+    float rs = rsqrtf(cu_warp_sum(var) / (float)C + eps);
+    cu_vec<T, V> *o = (cu_vec<T, V> *)(out + row * C);
+#pragma unroll
+    for (int i = 0; i < NV; i++) {
+        int e = lane + 32 * i;
+        cu_vec<T, V> wv, bv, ov;
+        if (w) wv = ((const cu_vec<T, V> *)w)[e];
+        if (b) bv = ((const cu_vec<T, V> *)b)[e];
+#pragma unroll
+        for (int j = 0; j < V; j++) {
+            float y = (v[i][j] - m) * rs;
+            if (w) y *= cu_tof(wv.v[j]);
+            if (b) y += cu_tof(bv.v[j]);
+            ov.v[j] = cu_fromf<T>(y);
+        }
+        o[e] = ov;
+    }
+    if (lane == 0) {
+        if (mean) mean[row] = m;
+        if (rstd) rstd[row] = rs;
+    }
+}
+
+template <typename T, int NV>
+__global__ void ln_bwd_dinp_vec_kernel(T *dinp, const T *dout, const T *inp, const T *w, const float *mean,
+                                       const float *rstd, int64_t N) {
+    const int V = 16 / (int)sizeof(T), C = 32 * V * NV;
+    int64_t row = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
+    int lane = threadIdx.x & 31;
+    if (row >= N) return;
+    float m = mean[row], rs = rstd[row];
+    float dn[NV][V], nx[NV][V];
+    float s1 = 0, s2 = 0;
+#pragma unroll
+    for (int i = 0; i < NV; i++) {
+        int e = lane + 32 * i;
+        cu_vec<T, V> xv = ((const cu_vec<T, V> *)(inp + row * C))[e], gv = ((const cu_vec<T, V> *)(dout + row * C))[e];
+        cu_vec<T, V> wv;
+        if (w) wv = ((const cu_vec<T, V> *)w)[e];
+#pragma unroll
+        for (int j = 0; j < V; j++) {
+            dn[i][j] = cu_tof(gv.v[j]) * (w ? cu_tof(wv.v[j]) : 1.0f);
+            nx[i][j] = (cu_tof(xv.v[j]) - m) * rs;
+            s1 += dn[i][j];
+            s2 += dn[i][j] * nx[i][j];
+        }
+    }
+    s1 = cu_warp_sum(s1) / (float)C;
+    s2 = cu_warp_sum(s2) / (float)C;
+    cu_vec<T, V> *dx = (cu_vec<T, V> *)(dinp + row * C);
+#pragma unroll
+    for (int i = 0; i < NV; i++) {
+        int e = lane + 32 * i;
+        cu_vec<T, V> d = dx[e];
+#pragma unroll
+        for (int j = 0; j < V; j++) d.v[j] = cu_fromf<T>(cu_tof(d.v[j]) + (dn[i][j] - s1 - nx[i][j] * s2) * rs);
+        dx[e] = d;
+    }
+}
+
+/* NV (16-byte vectors per lane) when the row fits the register kernels, else 0. */
+static int ln_nv(int64_t C, size_t esz, const void *const *ptrs, int n) {
+    int64_t per = 32 * (16 / (int64_t)esz);
+    if (C % per || C / per < 1 || C / per > 8) return 0;
+    for (int i = 0; i < n; i++)
+        if (ptrs[i] && !cu_aligned(ptrs[i], 16)) return 0;
+    return (int)(C / per);
+}
+
+#define LN_NV_SWITCH(nv, NV, ...) switch (nv) { \
+    case 1: { const int NV = 1; __VA_ARGS__ } break; case 2: { const int NV = 2; __VA_ARGS__ } break; \
+    case 3: { const int NV = 3; __VA_ARGS__ } break; case 4: { const int NV = 4; __VA_ARGS__ } break; \
+    case 5: { const int NV = 5; __VA_ARGS__ } break; case 6: { const int NV = 6; __VA_ARGS__ } break; \
+    case 7: { const int NV = 7; __VA_ARGS__ } break; default: { const int NV = 8; __VA_ARGS__ } break; }
+
 sl_status cu_layernorm(sli_stream *s, sl_tensor *out, sl_tensor *mean, sl_tensor *rstd, const sl_tensor *inp,
                        const sl_tensor *w, const sl_tensor *bias, float eps) {
     int64_t N = inp->shape[0], C = inp->shape[1];
     if (!N) return SL_OK;
+    const void *ptrs[4] = { out->data, inp->data, w ? w->data : NULL, bias ? bias->data : NULL };
+    int nv = ln_nv(C, sl_dtype_size(inp->dtype), ptrs, 4);
     CU_FLOAT_SWITCH(inp->dtype, "layernorm", T, {
+        if (nv) {
+            LN_NV_SWITCH(nv, NV, ln_fwd_vec_kernel<T, NV><<<cu_blocks(N, 8, 1LL << 31), 256, 0, s->stream>>>(
+                (T *)out->data, mean ? (float *)mean->data : NULL, rstd ? (float *)rstd->data : NULL,
+                (const T *)inp->data, w ? (const T *)w->data : NULL, bias ? (const T *)bias->data : NULL, N, eps);)
+            return cu_launched("layernorm");
+        }
         ln_fwd_kernel<T><<<cu_blocks(N, 8, 1LL << 31), 256, 0, s->stream>>>(
             (T *)out->data, mean ? (float *)mean->data : NULL, rstd ? (float *)rstd->data : NULL,
             (const T *)inp->data, w ? (const T *)w->data : NULL, bias ? (const T *)bias->data : NULL, N, C, eps);
@@ -305,16 +446,20 @@ sl_status cu_layernorm_backward(sli_stream *s, sl_tensor *dinp, sl_tensor *dweig
         partial = (float *)cu_scratch(s, (size_t)(nch * 2 * C) * sizeof(float));
         if (!partial) return SL_ERR_NOMEM;
     }
+    const void *ptrs[4] = { dinp ? dinp->data : NULL, dout->data, inp->data, w ? w->data : NULL };
+    int nv = dinp ? ln_nv(C, sl_dtype_size(inp->dtype), ptrs, 4) : 0;
     CU_FLOAT_SWITCH(inp->dtype, "layernorm_backward", T, {
-        if (dinp)
+        if (nv) {
+            LN_NV_SWITCH(nv, NV, ln_bwd_dinp_vec_kernel<T, NV><<<cu_blocks(N, 8, 1LL << 31), 256, 0, s->stream>>>(
+                (T *)dinp->data, (const T *)dout->data, (const T *)inp->data, w ? (const T *)w->data : NULL,
+                (const float *)mean->data, (const float *)rstd->data, N);)
+        } else if (dinp)
             ln_bwd_dinp_kernel<T><<<cu_blocks(N, 8, 1LL << 31), 256, 0, s->stream>>>(
                 (T *)dinp->data, (const T *)dout->data, (const T *)inp->data, w ? (const T *)w->data : NULL,
                 (const float *)mean->data, (const float *)rstd->data, N, C);
         if (partial) {
-            dim3 grid((unsigned)((C + 31) / 32), (unsigned)nch), block(32, 8);
-            colpartial_kernel<T, 1><<<grid, block, 0, s->stream>>>(partial, (const T *)inp->data,
-                                                                   (const T *)dout->data, (const float *)mean->data,
-                                                                   (const float *)rstd->data, N, C, rpc);
+            colpartial_launch<T, 1>(s, partial, (const T *)inp->data, (const T *)dout->data,
+                                    (const float *)mean->data, (const float *)rstd->data, N, C, rpc, nch);
             unsigned g = cu_blocks(C, 256, 1 << 30);
             if (dweight)
                 colfinish_kernel<T><<<g, 256, 0, s->stream>>>((T *)dweight->data, partial, nch, 2 * C, 0, C);

@@ -13,6 +13,7 @@
 /*
  * Usage (run_gpu_bench.py drives these and runs the PyTorch peers in the same run):
  *   bench_gpu check                      bf16 ops on the GPU (tensor-core paths) vs f32 on the CPU
+ *   bench_gpu ops                        memory-bound ops at GPT-2 sizes (time and GB/s)
  *   bench_gpu gemm M N K                 C(M,N) = A(M,K) B(K,N), bf16 in/out, f32 accumulation
  *   bench_gpu attn B H T D causal        attention forward and forward+backward, q/k/v in one (B,T,3C)
  *   bench_gpu gpt2 B T steps [init.st]   GPT-2 124M training steps (bf16), optionally saving the start
@@ -147,7 +148,42 @@ static void check_attention(int64_t B, int64_t H, int64_t T, int64_t D, bool cau
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) sl_tensor_destroy(ts[i]);
 }
 
+/* Same seed, same counters: the CUDA fills and dropout must equal the CPU's bit for bit. */
+static void check_rng(void) {
+    int64_t sh[1] = { 100003 };
+    sl_dtype dts[2] = { SL_F32, SL_BF16 };
+    for (int d = 0; d < 2; d++)
+        for (int kind = 0; kind < 3; kind++) {
+            sl_tensor *g = dev(dts[d], 1, sh), *h = host(dts[d], 1, sh), *back = host(dts[d], 1, sh);
+            const char *name = kind == 0 ? "rand_uniform" : kind == 1 ? "rand_normal" : "dropout";
+            uint64_t off = 4096 + 13;
+            if (kind == 0) { OK(sl_tensor_rand_uniform(gpu, g, -2, 3, off)); OK(sl_tensor_rand_uniform(cpu, h, -2, 3, off)); }
+            else if (kind == 1) { OK(sl_tensor_rand_normal(gpu, g, 0.5f, 2, off)); OK(sl_tensor_rand_normal(cpu, h, 0.5f, 2, off)); }
+            else {
+                sl_tensor *hx = host(SL_F32, 1, sh), *gx = dev(SL_F32, 1, sh), *hy = host(SL_F32, 1, sh),
+                          *gy = dev(SL_F32, 1, sh);
+                OK(sl_tensor_rand_normal(cpu, hx, 0, 1, 7));
+                OK(sl_tensor_copy(gpu, gx, hx));
+                OK(sl_dropout(gpu, gy, gx, 0.3f, off));
+                OK(sl_dropout(cpu, hy, hx, 0.3f, off));
+                OK(sl_cast(gpu, g, gy));
+                OK(sl_cast(cpu, h, hy));
+                sl_tensor_destroy(hx); sl_tensor_destroy(gx); sl_tensor_destroy(hy); sl_tensor_destroy(gy);
+            }
+            OK(sl_tensor_copy(gpu, back, g));
+            OK(sl_ctx_synchronize(gpu));
+            int64_t diff = 0, n = sh[0];
+            size_t es = sl_dtype_size(dts[d]);
+            for (int64_t i = 0; i < n; i++) diff += memcmp((char *)back->data + i * es, (char *)h->data + i * es, es) != 0;
+            if (diff) failures++;
+            printf("CHECK %-12s %-4s bit-identical to cpu: %lld of %lld differ %s\n", name, sl_dtype_name(dts[d]),
+                   (long long)diff, (long long)n, diff ? "FAIL" : "ok");
+            sl_tensor_destroy(g); sl_tensor_destroy(h); sl_tensor_destroy(back);
+        }
+}
+
 static int cmd_check(void) {
+    check_rng();
     /* GEMM (cuBLASLt bf16, f32 accumulation) */
     int64_t sa[2] = { 300, 136 }, sb[2] = { 136, 200 }, sc[2] = { 300, 200 };
     sl_tensor *ga, *ha, *gb, *hb;
@@ -288,6 +324,72 @@ static int cmd_attn(int64_t B, int64_t H, int64_t T, int64_t D, bool causal) {
     return 0;
 }
 
+/* Memory-bound ops at GPT-2 124M training sizes (B=32, T=1024, C=768, bf16): time and the
+ * bandwidth they reach counting each tensor read or written once. */
+typedef enum { OP_LN, OP_LN_BWD, OP_GELU, OP_GELU_BWD, OP_ADD, OP_BIAS_GRAD, OP_CE, OP_CE_BWD, OP_EMB, OP_EMB_BWD,
+               OP_ADAMW, OP_NORM, OP_ZERO } op_id;
+
+static int cmd_ops(void) {
+    const int64_t B = 32, T = 1024, C = 768, V = 50304, N = B * T, P = 124475904;
+    int64_t sBTC[3] = { B, T, C }, sBT4[3] = { B, T, 4 * C }, sN[1] = { N }, sC[1] = { C }, sC4[1] = { 4 * C },
+            sL[2] = { N, V }, sP[1] = { P }, sVC[2] = { V, C }, sPC[2] = { 1024, C }, sBT[2] = { B, T };
+    sl_tensor *x = dev(SL_BF16, 3, sBTC), *y = dev(SL_BF16, 3, sBTC), *z = dev(SL_BF16, 3, sBTC);
+    sl_tensor *h = dev(SL_BF16, 3, sBT4), *h2 = dev(SL_BF16, 3, sBT4), *h3 = dev(SL_BF16, 3, sBT4);
+    sl_tensor *mu = dev(SL_F32, 1, sN), *rs = dev(SL_F32, 1, sN), *w = dev(SL_BF16, 1, sC), *b = dev(SL_BF16, 1, sC);
+    sl_tensor *dw = dev(SL_BF16, 1, sC), *db = dev(SL_BF16, 1, sC), *db4 = dev(SL_BF16, 1, sC4);
+    sl_tensor *lg = dev(SL_BF16, 2, sL), *dlg = dev(SL_BF16, 2, sL), *ls = dev(SL_F32, 1, sN), *lse = dev(SL_F32, 1, sN);
+    sl_tensor *tg = dev(SL_I32, 1, sN), *ids = dev(SL_I32, 2, sBT), *wte = dev(SL_BF16, 2, sVC), *wpe = dev(SL_BF16, 2, sPC);
+    sl_tensor *p32 = dev(SL_F32, 1, sP), *m32 = dev(SL_F32, 1, sP), *v32 = dev(SL_F32, 1, sP), *g16 = dev(SL_BF16, 1, sP),
+              *p16 = dev(SL_BF16, 1, sP);
+    sl_tensor *all[] = { x, y, z, h, h2, h3, w, b, lg, wte, wpe, p32, g16 };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) randn(gpu, all[i], 0.5f);
+    OK(sl_tensor_zero(gpu, m32)); OK(sl_tensor_zero(gpu, v32));
+    OK(sl_tensor_fill(gpu, ls, 1.0 / (double)N));
+    OK(sl_tensor_fill(gpu, tg, 7));
+    {
+        sl_tensor *hid = host(SL_I32, 2, sBT);
+        for (int64_t i = 0; i < N; i++) ((int32_t *)hid->data)[i] = (int32_t)((i * 7919) % 50257);
+        OK(sl_tensor_copy(gpu, ids, hid));
+        sl_tensor_destroy(hid);
+    }
+    sl_adamw_opts ao = SL_ADAMW_OPTS_INIT;
+    const char *names[] = { "layernorm", "layernorm_backward", "gelu_tanh", "gelu_tanh_backward", "add",
+                            "bias_grad_4C", "cross_entropy", "cross_entropy_backward", "embedding",
+                            "embedding_backward", "adamw_124M", "global_norm_124M", "zero_BT4C" };
+    double BTC2 = (double)N * C * 2, L2 = (double)N * V * 2;
+    double bytes[] = { 2 * BTC2, 4 * BTC2, 8 * BTC2, 16 * BTC2, 3 * BTC2, 4 * BTC2, L2, 3 * L2, 2 * BTC2, 2 * BTC2,
+                       (double)P * (4 * 6 + 2 + 2), (double)P * 2, 4 * BTC2 };
+    for (int op = OP_LN; op <= OP_ZERO; op++) {
+        double t[5];
+        for (int r = -1; r < 5; r++) {
+            double t0 = now();
+            int reps = op == OP_ADAMW || op == OP_NORM ? 5 : 20;
+            for (int i = 0; i < reps; i++) {
+                switch ((op_id)op) {
+                case OP_LN: OK(sl_layernorm(gpu, y, mu, rs, x, w, b, 1e-5f)); break;
+                case OP_LN_BWD: OK(sl_layernorm_backward(gpu, z, dw, db, y, x, w, mu, rs)); break;
+                case OP_GELU: OK(sl_gelu(gpu, h2, h, SL_GELU_TANH)); break;
+                case OP_GELU_BWD: OK(sl_gelu_backward(gpu, h3, h2, h, SL_GELU_TANH)); break;
+                case OP_ADD: OK(sl_add(gpu, z, x, y)); break;
+                case OP_BIAS_GRAD: OK(sl_bias_add_backward(gpu, NULL, db4, h)); break;
+                case OP_CE: OK(sl_cross_entropy(gpu, ls, lse, lg, tg, -1)); break;
+                case OP_CE_BWD: OK(sl_cross_entropy_backward(gpu, dlg, ls, lg, lse, tg, -1)); break;
+                case OP_EMB: OK(sl_embedding(gpu, z, ids, wte, wpe, 0)); break;
+                case OP_EMB_BWD: OK(sl_embedding_backward(gpu, wte, wpe, x, ids, 0)); break;
+                case OP_ADAMW: OK(sl_adamw(gpu, p32, g16, m32, v32, p16, 1, &ao)); break;
+                case OP_NORM: { float nrm; OK(sl_global_norm(gpu, &g16, 1, &nrm)); break; }
+                case OP_ZERO: OK(sl_tensor_zero(gpu, h3)); break;
+                }
+            }
+            OK(sl_ctx_synchronize(gpu));
+            if (r >= 0) t[r] = (now() - t0) / reps;
+        }
+        double med = median(t, 5);
+        printf("RESULT op name=%s ms=%.4f gbps=%.0f\n", names[op], med * 1e3, bytes[op] / med * 1e-9);
+    }
+    return 0;
+}
+
 static int cmd_gpt2(int B, int T, int steps, const char *save) {
     gpt2_config cfg = { 12, 12, 768, 50304, 1024 };
     gpt2 *m;
@@ -324,6 +426,10 @@ static int cmd_gpt2(int B, int T, int steps, const char *save) {
         if (s >= warm) t[s - warm] = dt;
         printf("STEP %d loss=%.5f ms=%.2f\n", s + 1, loss, dt * 1e3);
     }
+    double ph[3];
+    float l;
+    OK(gpt2_step_timed(m, &o, warm + steps + 1, 1.0f, &l, ph));
+    printf("RESULT gpt2_phases forward_ms=%.2f backward_ms=%.2f optimizer_ms=%.2f\n", ph[0], ph[1], ph[2]);
     double med = median(t, steps);
     printf("RESULT gpt2 B=%d T=%d params=%lld step_ms=%.2f tokens_per_s=%.0f\n", B, T,
            (long long)gpt2_param_count(m), med * 1e3, (double)B * T / med);
@@ -352,6 +458,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "device: %s\n", sl_ctx_describe(gpu));
     int rc = 2;
     if (!strcmp(argv[1], "check")) rc = cmd_check();
+    else if (!strcmp(argv[1], "ops")) rc = cmd_ops();
     else if (!strcmp(argv[1], "gemm") && argc == 5) rc = cmd_gemm(atoll(argv[2]), atoll(argv[3]), atoll(argv[4]));
     else if (!strcmp(argv[1], "attn") && argc == 7)
         rc = cmd_attn(atoll(argv[2]), atoll(argv[3]), atoll(argv[4]), atoll(argv[5]), atoi(argv[6]) != 0);

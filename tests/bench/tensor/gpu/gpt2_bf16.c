@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TRY(x) do { sl_status _s = (x); if (_s != SL_OK) return _s; } while (0)
 #define MAXP 512
@@ -282,6 +283,12 @@ static sl_status forward(gpt2 *m) {
     return sl_reduce(ctx, m->loss, m->losses, SL_REDUCE_MEAN, SL_AXIS_ALL);
 }
 
+/* Input gradient of a linear layer written, not accumulated: dinp = dout @ W through sl_matmul
+ * with beta = 0, which spares zeroing dinp and reading it back (sl_linear_backward adds). */
+static sl_status dinp(gpt2 *m, sl_tensor *dinp_, const sl_tensor *dout, const sl_tensor *w) {
+    return sl_matmul(m->ctx, dinp_, dout, w, false, false, 1.0f, 0.0f);
+}
+
 static sl_status backward(gpt2 *m) {
     sl_ctx *ctx = m->ctx;
     const gpt2_config *c = &m->c;
@@ -289,8 +296,8 @@ static sl_status backward(gpt2 *m) {
     TRY(sl_tensor_zero(ctx, m->G));
     TRY(sl_tensor_zero(ctx, m->dlogits));
     TRY(sl_cross_entropy_backward(ctx, m->dlogits, m->dlosses, m->logits, m->ce_lse, m->targets, -1));
-    TRY(sl_tensor_zero(ctx, m->dtmp));
-    TRY(sl_linear_backward(ctx, m->dtmp, G(m->wte), NULL, m->dlogits, m->lnf, W(m->wte)));
+    TRY(dinp(m, m->dtmp, m->dlogits, W(m->wte)));
+    TRY(sl_linear_backward(ctx, NULL, G(m->wte), NULL, m->dlogits, m->lnf, W(m->wte)));
     TRY(sl_tensor_zero(ctx, m->dres));
     TRY(sl_layernorm_backward(ctx, m->dres, G(m->lnfw), G(m->lnfb), m->dtmp, m->out_res, W(m->lnfw), m->lnfm,
                               m->lnfr));
@@ -298,28 +305,42 @@ static sl_status backward(gpt2 *m) {
         layer_act *a = &m->la[l];
         layer_idx *x = &m->li[l];
         /* res_out = res2 + fc2(gelu(fc(ln2(res2)))): dres flows through unchanged and gains the MLP branch */
-        TRY(sl_tensor_zero(ctx, m->dfcg));
-        TRY(sl_linear_backward(ctx, m->dfcg, G(x->fc2w), G(x->fc2b), m->dres, a->fcg, W(x->fc2w)));
+        TRY(dinp(m, m->dfcg, m->dres, W(x->fc2w)));
+        TRY(sl_linear_backward(ctx, NULL, G(x->fc2w), G(x->fc2b), m->dres, a->fcg, W(x->fc2w)));
         TRY(sl_tensor_zero(ctx, m->dfch));
         TRY(sl_gelu_backward(ctx, m->dfch, m->dfcg, a->fch, SL_GELU_TANH));
-        TRY(sl_tensor_zero(ctx, m->dtmp));
-        TRY(sl_linear_backward(ctx, m->dtmp, G(x->fcw), G(x->fcb), m->dfch, a->ln2, W(x->fcw)));
+        TRY(dinp(m, m->dtmp, m->dfch, W(x->fcw)));
+        TRY(sl_linear_backward(ctx, NULL, G(x->fcw), G(x->fcb), m->dfch, a->ln2, W(x->fcw)));
         TRY(sl_layernorm_backward(ctx, m->dres, G(x->ln2w), G(x->ln2b), m->dtmp, a->res2, W(x->ln2w), a->m2, a->r2));
         /* res2 = res + proj(attention(qkv(ln1(res)))) */
-        TRY(sl_tensor_zero(ctx, m->dtmp));
-        TRY(sl_linear_backward(ctx, m->dtmp, G(x->projw), G(x->projb), m->dres, a->att, W(x->projw)));
+        TRY(dinp(m, m->dtmp, m->dres, W(x->projw)));
+        TRY(sl_linear_backward(ctx, NULL, G(x->projw), G(x->projb), m->dres, a->att, W(x->projw)));
         TRY(sl_tensor_zero(ctx, m->dqkv));
         TRY(sl_attention_backward(ctx, a->dq, a->dk, a->dv, m->dtmp, a->q, a->k, a->v, NULL, a->att, a->lse, &ao));
-        TRY(sl_tensor_zero(ctx, m->dtmp));
-        TRY(sl_linear_backward(ctx, m->dtmp, G(x->qkvw), G(x->qkvb), m->dqkv, a->ln1, W(x->qkvw)));
+        TRY(dinp(m, m->dtmp, m->dqkv, W(x->qkvw)));
+        TRY(sl_linear_backward(ctx, NULL, G(x->qkvw), G(x->qkvb), m->dqkv, a->ln1, W(x->qkvw)));
         TRY(sl_layernorm_backward(ctx, m->dres, G(x->ln1w), G(x->ln1b), m->dtmp, a->res, W(x->ln1w), a->m1, a->r1));
     }
     return sl_embedding_backward(ctx, G(m->wte), G(m->wpe), m->dres, m->ids, 0);
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 sl_status gpt2_step(gpt2 *m, const sl_adamw_opts *opts, int64_t t, float clip, float *loss) {
+    return gpt2_step_timed(m, opts, t, clip, loss, NULL);
+}
+
+sl_status gpt2_step_timed(gpt2 *m, const sl_adamw_opts *opts, int64_t t, float clip, float *loss, double ms[3]) {
+    double t0 = 0, t1 = 0, t2 = 0;
+    if (ms) { TRY(sl_ctx_synchronize(m->ctx)); t0 = now_s(); }
     TRY(forward(m));
+    if (ms) { TRY(sl_ctx_synchronize(m->ctx)); t1 = now_s(); }
     TRY(backward(m));
+    if (ms) { TRY(sl_ctx_synchronize(m->ctx)); t2 = now_s(); }
     sl_adamw_opts o = *opts;
     if (clip > 0) {
         float norm;
@@ -330,7 +351,13 @@ sl_status gpt2_step(gpt2 *m, const sl_adamw_opts *opts, int64_t t, float clip, f
     TRY(sl_adamw(m->ctx, m->P32d, m->Gd, m->Md, m->Vd, m->Pbd, t, &o));
     o.weight_decay = 0.0f;
     TRY(sl_adamw(m->ctx, m->P32n, m->Gn, m->Mn, m->Vn, m->Pbn, t, &o));
-    if (loss) return sl_tensor_to_host(m->ctx, m->loss, loss, sizeof *loss);
+    if (loss) TRY(sl_tensor_to_host(m->ctx, m->loss, loss, sizeof *loss));
+    if (ms) {
+        TRY(sl_ctx_synchronize(m->ctx));
+        ms[0] = (t1 - t0) * 1e3;
+        ms[1] = (t2 - t1) * 1e3;
+        ms[2] = (now_s() - t2) * 1e3;
+    }
     return SL_OK;
 }
 

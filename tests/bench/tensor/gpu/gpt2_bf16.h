@@ -29,6 +29,10 @@ sl_status gpt2_set_batch(gpt2 *m, const int32_t *ids, const int32_t *targets);
  * gets the step's loss (the step waits for the GPU). */
 sl_status gpt2_step(gpt2 *m, const sl_adamw_opts *opts, int64_t t, float clip, float *loss);
 
+/* The same, synchronising between phases: ms[0..2] get forward, backward and optimiser
+ * (clipping + AdamW) milliseconds. */
+sl_status gpt2_step_timed(gpt2 *m, const sl_adamw_opts *opts, int64_t t, float clip, float *loss, double ms[3]);
+
 /* Write the f32 master weights (names as in gpt2_bf16.c) and the batch ("ids", "targets") to
  * a safetensors file, so another framework can start from the same point. */
 sl_status gpt2_save(gpt2 *m, const char *path);

@@ -202,7 +202,7 @@ def main():
     ap.add_argument("--steps", type=int, default=10, help="timed GPT-2 steps (after 3 warm-up steps)")
     ap.add_argument("--json", help="write all numbers here")
     ap.add_argument("--log", default="-", help="full log of both sides (default: stderr)")
-    ap.add_argument("--skip", default="", help="comma list of sections to skip: check,gemm,attn,gpt2")
+    ap.add_argument("--skip", default="", help="comma list of sections to skip: check,ops,gemm,attn,gpt2")
     a = ap.parse_args()
     log = sys.stderr if a.log == "-" else open(a.log, "w")
     skip = set(x for x in a.skip.split(",") if x)
@@ -217,6 +217,12 @@ def main():
             if line.startswith("CHECK"):
                 print(line, flush=True)
         report["check_failures"] = int(res[0]["failures"]) if res else -1
+
+    if "ops" not in skip:
+        _, res = run_ours(a.bin, ["ops"], log)
+        report["ops"] = res
+        for r in res:
+            print("op %-26s %8s ms %6s GB/s" % (r["name"], r["ms"], r["gbps"]), flush=True)
 
     if "gemm" not in skip:
         for (M, N, K) in [(4096, 4096, 4096), (8192, 8192, 8192), (32768, 3072, 768), (32768, 768, 3072)]:
@@ -246,9 +252,15 @@ def main():
         B, T = a.batch, 1024
         init = os.path.join(tempfile.mkdtemp(), "gpt2_init.safetensors")
         p, res = run_ours(a.bin, ["gpt2", B, T, a.steps, init], log)
-        if res and "tokens_per_s" in res[0]:
+        if any("tokens_per_s" in r for r in res):
+            phases = [r for r in res if "forward_ms" in r]
+            res = [r for r in res if "tokens_per_s" in r]
             ours_tps = float(res[0]["tokens_per_s"])
             params = int(res[0]["params"])
+            if phases:
+                report["gpt2_phases"] = phases[0]
+                print("gpt2 ours, one synchronised step: forward %s ms, backward %s ms, optimizer %s ms" %
+                      (phases[0]["forward_ms"], phases[0]["backward_ms"], phases[0]["optimizer_ms"]), flush=True)
             ours_losses = [float(m.group(1)) for m in re.finditer(r"STEP \d+ loss=([0-9.eE+-]+)", p.stdout)]
             theirs_tps, _, theirs_losses = torch_gpt2(B, T, a.steps, init, log)
             fpt = gpt2_flops_per_token(params, T)
