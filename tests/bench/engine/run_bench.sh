@@ -18,7 +18,7 @@ export SCILOOP_PLUGIN_PATH="$BUILD/tests/plugins-engine/good"
 WORK=${WORK:-$BUILD/bench-engine}
 rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
 
-now_ms() { date +%s%N | awk '{printf "%d", $1 / 1000000}'; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 timed() { local t0; t0=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - t0 )); }
 
 python3 "$HERE/gen_dag.py" 100000 d100k.xml
