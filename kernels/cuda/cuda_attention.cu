@@ -735,15 +735,18 @@ static sl_status geom(const sl_tensor *q, const sl_tensor *k, const sl_tensor *v
     return SL_OK;
 }
 
-/* SCILOOP_CUDA_ATTENTION=scalar forces the scalar kernels (for comparison and debugging). */
-static bool tensor_cores_allowed(void) {
+/* SCILOOP_CUDA_ATTENTION=scalar forces the scalar kernels, =br64 the 64-row forward blocks at
+ * head dim 64 (for comparison and debugging). Read once. */
+static int attention_mode(void) {
     static int cached = -1;
     if (cached < 0) {
         const char *e = getenv("SCILOOP_CUDA_ATTENTION");
-        cached = !(e && !strcasecmp(e, "scalar"));
+        cached = e && !strcasecmp(e, "scalar") ? 1 : e && !strcasecmp(e, "br64") ? 2 : 0;
     }
-    return cached != 0;
+    return cached;
 }
+
+static bool tensor_cores_allowed(void) { return attention_mode() != 1; }
 
 static bool rows_ok(const void *p, int64_t bs, int64_t rs, int64_t align_elems, size_t align_bytes) {
     return cu_aligned(p, align_bytes) && bs % align_elems == 0 && rs % align_elems == 0;
@@ -767,7 +770,7 @@ sl_status cu_attention(sli_stream *s, sl_tensor *out, sl_tensor *lse, const sl_t
     int64_t BH = g.B * g.H;
     if (use_tc(g, q->dtype, q, k, v) && out->data && cu_aligned(out->data, 4)) {
         /* head dim 64: two row blocks per warp (Br = 128); 128: one (registers) */
-        int MBr = g.D == 64 ? 2 : 1;
+        int MBr = g.D == 64 && attention_mode() != 2 ? 2 : 1;
         int nqt = (int)((g.T + TILE * MBr - 1) / (TILE * MBr));
         if ((int64_t)nqt * BH > INT_MAX) return sl_set_error(SL_ERR_UNSUPPORTED, "attention: grid too large");
         unsigned grid = (unsigned)(nqt * BH);
@@ -775,8 +778,15 @@ sl_status cu_attention(sli_stream *s, sl_tensor *out, sl_tensor *lse, const sl_t
 #define FA_FWD(TT, DD, MM) do { static bool done; CU_TRY(smem_limit(fa_fwd_kernel<TT, DD, MM>, sm, &done)); \
         fa_fwd_kernel<TT, DD, MM><<<grid, 128, sm, s->stream>>>((TT *)out->data, (float *)lse->data, \
             (const TT *)q->data, (const TT *)k->data, (const TT *)v->data, g, nqt); } while (0)
-        if (q->dtype == SL_BF16) { if (g.D == 64) FA_FWD(__nv_bfloat16, 64, 2); else FA_FWD(__nv_bfloat16, 128, 1); }
-        else { if (g.D == 64) FA_FWD(__half, 64, 2); else FA_FWD(__half, 128, 1); }
+        if (q->dtype == SL_BF16) {
+            if (g.D == 64 && MBr == 2) FA_FWD(__nv_bfloat16, 64, 2);
+            else if (g.D == 64) FA_FWD(__nv_bfloat16, 64, 1);
+            else FA_FWD(__nv_bfloat16, 128, 1);
+        } else {
+            if (g.D == 64 && MBr == 2) FA_FWD(__half, 64, 2);
+            else if (g.D == 64) FA_FWD(__half, 64, 1);
+            else FA_FWD(__half, 128, 1);
+        }
 #undef FA_FWD
         return cu_launched("attention");
     }
