@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,56 +61,93 @@ static void index_record(st_store *s, st_record *r) {
     sli_map_put(&s->by_step, r->step, r);
 }
 
-static const char *jstr(json_t *o, const char *k) {
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "";
+/*
+ * Journal records are single lines of tab-separated fields (so a record is one write(2), and a
+ * line without its final newline is a record cut short by a kill):
+ *
+ *   R1 key step op time_us wall_us n_out {port type hash size}*n_out n_val {name value}*n_val parts
+ *
+ * Text fields escape backslash, tab, newline and carriage return as \\ \t \n \r.
+ */
+static void put_escaped(sli_buf *b, const char *s) {
+    const char *run = s;
+    for (; *s; s++) {
+        const char *rep = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
+        if (!rep) continue;
+        sli_buf_put(b, run, (size_t)(s - run));
+        sli_buf_puts(b, rep);
+        run = s + 1;
+    }
+    sli_buf_put(b, run, (size_t)(s - run));
+}
+
+static void put_u64(sli_buf *b, uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sli_buf_reserve(b, (size_t)n);
+    while (n) b->data[b->len++] = tmp[--n];
+    b->data[b->len] = '\0';
+}
+
+/* Split a line into fields in place, unescaping; returns the number of fields (at most max). */
+static size_t split_fields(char *line, char **f, size_t max) {
+    size_t n = 0;
+    char *w = line;
+    f[n++] = w;
+    for (char *p = line; *p; p++) {
+        if (*p == '\t') {
+            *w++ = '\0';
+            if (n == max) return n;
+            f[n++] = w;
+        } else if (*p == '\\' && p[1]) {
+            p++;
+            *w++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return n;
 }
 
 /* Parse one journal line; malformed lines (a torn write at a kill) are skipped. */
-static void load_line(st_store *s, const char *line, size_t len) {
-    json_error_t err;
-    json_t *o = json_loadb(line, len, 0, &err);
-    if (!o || !json_is_object(o)) {
-        json_decref(o);
-        return;
-    }
+static void load_line(st_store *s, char *line) {
+    char *f[4096];
+    size_t n = split_fields(line, f, sizeof f / sizeof f[0]);
+    if (n < 9 || strcmp(f[0], "R1") != 0) return;
     st_record r = {0};
-    r.key = jstr(o, "key");
-    r.step = jstr(o, "step");
-    r.op = jstr(o, "op");
-    r.parts = jstr(o, "parts");
-    r.time = json_real_value(json_object_get(o, "time"));
-    r.wall = json_real_value(json_object_get(o, "wall"));
-    json_t *outs = json_object_get(o, "outputs");
-    size_t n = json_array_size(outs);
-    st_output *ov = sli_xcalloc(n + 1, sizeof *ov);
-    for (size_t i = 0; i < n; i++) {
-        json_t *x = json_array_get(outs, i);
-        ov[i].port = jstr(x, "port");
-        ov[i].type = jstr(x, "type");
-        snprintf(ov[i].hash, sizeof ov[i].hash, "%s", jstr(x, "hash"));
-        ov[i].size = (uint64_t)json_integer_value(json_object_get(x, "size"));
+    r.key = f[1];
+    r.step = f[2];
+    r.op = f[3];
+    r.time = strtod(f[4], NULL) * 1e-6;
+    r.wall = strtod(f[5], NULL) * 1e-6;
+    size_t k = 6, nout = strtoul(f[k++], NULL, 10);
+    if (nout > 1000 || k + 4 * nout + 1 > n) return;
+    st_output ov[1000];
+    for (size_t i = 0; i < nout; i++) {
+        ov[i].port = f[k++];
+        ov[i].type = f[k++];
+        snprintf(ov[i].hash, sizeof ov[i].hash, "%s", f[k++]);
+        ov[i].size = strtoull(f[k++], NULL, 10);
     }
+    size_t nval = strtoul(f[k++], NULL, 10);
+    if (nval > 1000 || k + 2 * nval + 1 > n) return;
+    const char *vn[1000], *vt[1000];
+    for (size_t i = 0; i < nval; i++) {
+        vn[i] = f[k++];
+        vt[i] = f[k++];
+    }
+    r.parts = f[k];
     r.outputs = ov;
-    r.n_outputs = n;
-    json_t *vals = json_object_get(o, "values");
-    size_t nv = json_object_size(vals), k = 0;
-    const char **vn = sli_xcalloc(nv + 1, sizeof *vn), **vt = sli_xcalloc(nv + 1, sizeof *vt);
-    const char *name;
-    json_t *val;
-    json_object_foreach(vals, name, val) {
-        vn[k] = name;
-        vt[k] = json_string_value(val) ? json_string_value(val) : "";
-        k++;
-    }
+    r.n_outputs = nout;
     r.value_names = vn;
     r.value_texts = vt;
-    r.n_values = k;
-    if (*r.key && *r.step) index_record(s, copy_record(s->arena, &r));
-    free(ov);
-    free(vn);
-    free(vt);
-    json_decref(o);
+    r.n_values = nval;
+    if (strlen(r.key) == SL_HASH_HEX_SIZE - 1 && *r.step) index_record(s, copy_record(s->arena, &r));
 }
 
 static sl_status load_journal(st_store *s, int writable) {
@@ -127,7 +163,8 @@ static sl_status load_journal(st_store *s, int writable) {
     for (size_t i = 0; i < len;) {
         char *nl = memchr(text + i, '\n', len - i);
         if (!nl) break; /* a record without its newline was cut short by a kill */
-        load_line(s, text + i, (size_t)(nl - (text + i)));
+        *nl = '\0';
+        load_line(s, text + i);
         i = (size_t)(nl - text) + 1;
         good = i;
     }
@@ -241,32 +278,42 @@ const st_record *st_latest_for_step(const st_store *s, const char *step) {
 }
 
 sl_status st_append(st_store *s, const st_record *r) {
-    json_t *o = json_object();
-    json_object_set_new(o, "v", json_integer(1));
-    json_object_set_new(o, "key", json_string(r->key));
-    json_object_set_new(o, "step", json_string(r->step));
-    json_object_set_new(o, "op", json_string(r->op));
-    json_object_set_new(o, "time", json_real(r->time));
-    json_object_set_new(o, "wall", json_real(r->wall));
-    json_t *outs = json_array();
+    sli_buf b = {0};
+    sli_buf_puts(&b, "R1\t");
+    put_escaped(&b, r->key);
+    sli_buf_putc(&b, '\t');
+    put_escaped(&b, r->step);
+    sli_buf_putc(&b, '\t');
+    put_escaped(&b, r->op);
+    sli_buf_putc(&b, '\t');
+    put_u64(&b, (uint64_t)(r->time * 1e6));
+    sli_buf_putc(&b, '\t');
+    put_u64(&b, (uint64_t)(r->wall * 1e6));
+    sli_buf_putc(&b, '\t');
+    put_u64(&b, r->n_outputs);
     for (size_t i = 0; i < r->n_outputs; i++) {
-        json_t *x = json_object();
-        json_object_set_new(x, "port", json_string(r->outputs[i].port));
-        json_object_set_new(x, "type", json_string(r->outputs[i].type));
-        json_object_set_new(x, "hash", json_string(r->outputs[i].hash));
-        json_object_set_new(x, "size", json_integer((json_int_t)r->outputs[i].size));
-        json_array_append_new(outs, x);
+        sli_buf_putc(&b, '\t');
+        put_escaped(&b, r->outputs[i].port);
+        sli_buf_putc(&b, '\t');
+        put_escaped(&b, r->outputs[i].type);
+        sli_buf_putc(&b, '\t');
+        sli_buf_puts(&b, r->outputs[i].hash);
+        sli_buf_putc(&b, '\t');
+        put_u64(&b, r->outputs[i].size);
     }
-    json_object_set_new(o, "outputs", outs);
-    json_t *vals = json_object();
-    for (size_t i = 0; i < r->n_values; i++) json_object_set_new(vals, r->value_names[i], json_string(r->value_texts[i]));
-    json_object_set_new(o, "values", vals);
-    json_object_set_new(o, "parts", json_string(r->parts ? r->parts : ""));
-    char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(o);
-    if (!line) return sl_set_error(SL_ERR_NOMEM, "out of memory writing the journal");
-    size_t n = strlen(line);
-    line[n] = '\n'; /* json_dumps's NUL becomes the record separator: one write per record */
+    sli_buf_putc(&b, '\t');
+    put_u64(&b, r->n_values);
+    for (size_t i = 0; i < r->n_values; i++) {
+        sli_buf_putc(&b, '\t');
+        put_escaped(&b, r->value_names[i]);
+        sli_buf_putc(&b, '\t');
+        put_escaped(&b, r->value_texts[i]);
+    }
+    sli_buf_putc(&b, '\t');
+    put_escaped(&b, r->parts ? r->parts : "");
+    sli_buf_putc(&b, '\n');
+    char *line = b.data;
+    size_t n = b.len - 1;
     sl_status st = SL_OK;
     pthread_mutex_lock(&s->mu);
     size_t off = 0;
@@ -305,12 +352,6 @@ sl_status st_sync(st_store *s) {
     return st;
 }
 
-static uint64_t tree_size(const char *path) {
-    struct stat sb;
-    if (lstat(path, &sb) != 0) return 0;
-    return S_ISDIR(sb.st_mode) ? 0 : (uint64_t)sb.st_size;
-}
-
 sl_status st_commit_object(const char *objects_dir, const char *staged, const char *type,
                            char hash[SL_HASH_HEX_SIZE], uint64_t *size_out, char **path_out) {
     *path_out = NULL;
@@ -323,7 +364,7 @@ sl_status st_commit_object(const char *objects_dir, const char *staged, const ch
         return sl_set_error(SL_ERR_TYPE, "output of type '%s' must be a regular file, but %s is not", type, staged);
     sl_status st = sl_artifact_hash(staged, hash);
     if (st != SL_OK) return st;
-    *size_out = tree_size(staged);
+    *size_out = S_ISDIR(sb.st_mode) ? 0 : (uint64_t)sb.st_size;
     char *dst = st_object_path(objects_dir, hash, type);
     /* A file may simply replace an existing identical object (rename is atomic); a directory
      * cannot replace a non-empty one, which then already holds the same content. */

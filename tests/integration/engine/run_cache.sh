@@ -53,6 +53,15 @@ for obj in $(find .sciloop/store -type f); do
   h=$(basename "$obj"); h=${h%%.*}
   [ "$(sha256sum "$obj" | cut -c1-64)" = "$h" ] || fail "store object $obj does not match its name"
 done
-# the journal is valid JSON Lines
-python3 -c "import json,sys; [json.loads(l) for l in open('.sciloop/journal')]" || fail "journal is not JSON Lines"
+# every journal record is whole: "R1", tab-separated fields, its output hashes name store objects
+python3 - <<'P' || fail "journal records are not well formed"
+import os
+for line in open('.sciloop/journal'):
+    f = line.rstrip('\n').split('\t')
+    assert f[0] == 'R1' and len(f[1]) == 64, f[:2]
+    n_out = int(f[6])
+    for i in range(n_out):
+        port, typ, h, size = f[7 + 4 * i: 11 + 4 * i]
+        assert os.path.exists(f'.sciloop/store/{h[:2]}/{h}'), h
+P
 finish
