@@ -147,6 +147,7 @@ sl_status lp_parse_atom(lp_ctx *c, lp_source *src) {
     lp_xml_info info;
     sl_status st = lp_xml_parse(src, &cfg, &info);
     if (st != SL_OK) return st;
+    lp_ctx_xml_notes(c, &info);
     if (strcmp(info.root, "feed") != 0)
         return sl_set_error(SL_ERR_PARSE, "%s:1:1: root element <%s> is not an Atom <feed>", c->file, info.root);
     return SL_OK;

@@ -876,9 +876,7 @@ sl_status lp_parse_jats(lp_ctx *c, lp_source *src) {
     if (st != SL_OK) return st;
     if (strcmp(info.root, "article") != 0 && strcmp(info.root, "pmc-articleset") != 0 && strcmp(info.root, "articles") != 0)
         return sl_set_error(SL_ERR_PARSE, "%s:1:1: root element <%s> is not a JATS <article>", c->file, info.root);
-    if (info.unknown_entities)
-        lp_ctx_note(c, "%s: %zu references to unknown entities (first: &%s;) kept as written", c->file, info.unknown_entities,
-                    info.first_unknown);
+    lp_ctx_xml_notes(c, &info);
     return SL_OK;
 }
 

@@ -330,8 +330,6 @@ sl_status lp_parse_medline(lp_ctx *c, lp_source *src) {
     lp_xml_info info;
     sl_status st = lp_xml_parse(src, &cfg, &info);
     if (st != SL_OK) return st;
-    if (info.unknown_entities)
-        lp_ctx_note(c, "%s: %zu references to unknown entities (first: &%s;) kept as written", c->file, info.unknown_entities,
-                    info.first_unknown);
+    lp_ctx_xml_notes(c, &info);
     return SL_OK;
 }

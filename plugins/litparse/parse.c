@@ -169,6 +169,14 @@ void lp_ctx_note(lp_ctx *c, const char *fmt, ...) {
     c->sink->note(c->sink->user, msg);
 }
 
+void lp_ctx_xml_notes(lp_ctx *c, const lp_xml_info *info) {
+    if (info->unknown_entities)
+        lp_ctx_note(c, "%s: %zu references to entities outside the HTML/MathML sets (first: &%s;) kept as written", c->file,
+                    info->unknown_entities, info->first_unknown);
+    if (info->errors)
+        lp_ctx_note(c, "%s (%zu recoverable XML errors in the file; the document was read)", info->first_error, info->errors);
+}
+
 sl_status lp_ctx_arena_fail(lp_ctx *c, lp_arena *a, unsigned line) {
     if (a->over_limit)
         return sl_set_error(SL_ERR_RANGE, "%s:%u: record %ld needs more than the per-record memory limit", c->file, line, c->record);

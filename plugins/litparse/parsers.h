@@ -25,6 +25,8 @@ typedef struct lp_ctx {
 sl_status lp_ctx_emit(lp_ctx *c, lp_arena *a, lp_doc *d);
 /* Report a non-fatal remark about the file. */
 void lp_ctx_note(lp_ctx *c, const char *fmt, ...) SL_PRINTF(2, 3);
+/* Report what lp_xml_parse counted but did not fail on (unknown entities, recoverable errors). */
+void lp_ctx_xml_notes(lp_ctx *c, const lp_xml_info *info);
 /* A status for an arena failure while building a record ("file: record N: out of memory"). */
 sl_status lp_ctx_arena_fail(lp_ctx *c, lp_arena *a, unsigned line);
 

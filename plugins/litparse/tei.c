@@ -359,6 +359,7 @@ sl_status lp_parse_tei(lp_ctx *c, lp_source *src) {
     lp_xml_info info;
     sl_status st = lp_xml_parse(src, &cfg, &info);
     if (st != SL_OK) return st;
+    lp_ctx_xml_notes(c, &info);
     if (strcmp(info.root, "TEI") != 0 && strcmp(info.root, "teiCorpus") != 0)
         return sl_set_error(SL_ERR_PARSE, "%s:1:1: root element <%s> is not TEI", c->file, info.root);
     return SL_OK;

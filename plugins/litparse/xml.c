@@ -205,11 +205,20 @@ static void on_entity_decl(void *ud, const xmlChar *name, int type, const xmlCha
 
 static void on_serror(void *ud, xmlErrorPtr err) {
     parse_state *s = ud;
-    if (!err || err->level < XML_ERR_ERROR) return; /* warnings, e.g. undeclared entity with a DTD */
+    if (!err || err->level < XML_ERR_ERROR) return;
+    /* an entity the (unread) DTD would define: on_reference resolves it */
+    if (err->code == XML_WAR_UNDECLARED_ENTITY) return;
     char m[512];
     snprintf(m, sizeof m, "%s", err->message ? err->message : "malformed XML");
     size_t n = strlen(m);
     while (n && (m[n - 1] == '\n' || m[n - 1] == ' ')) m[--n] = '\0';
+    if (err->level == XML_ERR_ERROR) {
+        /* recoverable (an undeclared namespace prefix, ...): the document is still read */
+        if (s->info->errors++ == 0)
+            snprintf(s->info->first_error, sizeof s->info->first_error, "%s:%d:%d: %s", lp_source_name(s->src), err->line,
+                     err->int2, m);
+        return;
+    }
     if (s->status != SL_OK) return;
     s->status = SL_ERR_PARSE;
     snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: %s", lp_source_name(s->src), err->line, err->int2, m);

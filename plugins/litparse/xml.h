@@ -50,13 +50,16 @@ typedef struct lp_xml_info {
     size_t records;            /* records delivered */
     size_t unknown_entities;   /* references to entities outside the built-in table (kept as "&name;") */
     char first_unknown[64];    /* the first such name */
+    size_t errors;             /* recoverable errors (e.g. an undeclared namespace prefix) */
+    char first_error[600];     /* "name:line:col: message" of the first one */
 } lp_xml_info;
 
 /* Parse the source. Guarantees: no DTD, external entity or network access ever; documents that
  * declare entities in their DOCTYPE are refused (that is how XXE and "billion laughs" attacks
  * work); named character entities of the HTML5/MathML sets (&ndash; &alpha; ...) resolve from a
  * built-in table, as the JATS DTDs would define them; UTF-8 input is checked and an invalid byte
- * is reported with its byte offset; memory is bounded by libxml2's own limits (depth 256,
+ * is reported with its byte offset; well-formedness errors stop the parse, recoverable errors
+ * (namespace mistakes) are counted in `info`; memory is bounded by libxml2's own limits (depth 256,
  * names, dictionary) plus max_record_bytes. On failure the message is
  * "name:line:col: what was wrong". `info` may be NULL. */
 sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info);
