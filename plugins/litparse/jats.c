@@ -707,6 +707,16 @@ static void parse_journal_meta(jats *j, lp_doc *d, const lp_node *jm) {
     }
     const lp_node *pub = lp_child(jm, "publisher");
     if (pub) d->publisher = child_text(j, pub, "publisher-name");
+    /* NLM 3.0 PLOS files have no journal-title, only journal-ids: the NLM title abbreviation names the journal */
+    static const char *const id_types[] = {"nlm-ta", "iso-abbrev", NULL};
+    for (int k = 0; id_types[k] && (!d->venue || !d->journal_abbrev); k++)
+        for (const lp_node *ji = lp_child(jm, "journal-id"); ji; ji = lp_next(ji, "journal-id"))
+            if (lp_attr_is(ji, "journal-id-type", id_types[k])) {
+                char *v = text_of(j, ji);
+                if (!d->venue) d->venue = v;
+                if (!d->journal_abbrev) d->journal_abbrev = v;
+                break;
+            }
 }
 
 static void parse_ids(jats *j, lp_doc *d, const lp_node *meta) {

@@ -142,6 +142,9 @@ lp_format lp_detect(const unsigned char *head, size_t n, const char *name) {
     if (i < n && head[i] == '<' && i + 1 < n && (head[i + 1] == '?' || head[i + 1] == '!' || isalpha(head[i + 1])))
         return LP_FMT_UNKNOWN; /* XML we could not read the root of (or HTML) */
     if (looks_binary(head, n)) return LP_FMT_UNKNOWN;
+    if (i < n && (head[i] == '{' || (head[i] == '[' && i + 1 < n && (head[i + 1] == '{' || head[i + 1] == '"' || lp_is_space(head[i + 1])))) &&
+        !ext_is(name, "txt") && !ext_is(name, "md"))
+        return LP_FMT_UNKNOWN; /* JSON */
     if (ext_is(name, "bib") || ext_is(name, "bibtex") || looks_bibtex(head + i, n - i)) return LP_FMT_BIBTEX;
     if (ext_is(name, "csv") || ext_is(name, "tsv") || ext_is(name, "psv") || ext_is(name, "tab")) return LP_FMT_DELIMITED;
     if (ext_is(name, "md") || ext_is(name, "markdown") || ext_is(name, "txt") || ext_is(name, "text")) return LP_FMT_TEXT;
@@ -207,6 +210,12 @@ static sl_status parse_source(lp_source *src, const char *display, lp_format for
                 return sl_set_error(SL_ERR_UNSUPPORTED, "%s: XML with root element <%s> is not a supported format "
                                                         "(expected JATS <article>, PubMed <PubmedArticleSet>/<MedlineCitationSet>, TEI <TEI> or Atom <feed>)",
                                     display, root);
+            size_t i = 0;
+            while (i < n && lp_is_space(head[i])) i++;
+            if (i < n && (head[i] == '{' || head[i] == '['))
+                return sl_set_error(SL_ERR_UNSUPPORTED, "%s: unrecognised content: JSON is not a literature format litparse reads "
+                                                        "(a documents set is already parsed: give it to merge, filter or stats)",
+                                    display);
             return sl_set_error(SL_ERR_UNSUPPORTED, "%s: unrecognised content (binary data, or XML without a root element)", display);
         }
     }

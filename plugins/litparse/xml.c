@@ -25,6 +25,9 @@ typedef struct parse_state {
     int rec_depth;        /* depth of record elements (1 or 2), 0 before the root */
     lp_node *cur;         /* innermost open element of the current record, or NULL */
     sl_status status;     /* first failure */
+    int at_end;           /* the source is exhausted; libxml2 is told so */
+    const char *open_name[256]; /* open elements (libxml2 refuses deeper nesting) */
+    unsigned open_line[256];
     char msg[1024];
     size_t limit;
 } parse_state;
@@ -97,6 +100,10 @@ static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, 
     parse_state *s = ud;
     if (s->status != SL_OK) return;
     s->depth++;
+    if (s->depth <= 256) {
+        s->open_name[s->depth - 1] = (const char *)localname;
+        s->open_line[s->depth - 1] = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+    }
     if (s->depth == 1) {
         snprintf(s->info->root_buf, sizeof s->info->root_buf, "%s", (const char *)localname);
         s->info->root = s->info->root_buf;
@@ -221,6 +228,12 @@ static void on_serror(void *ud, xmlErrorPtr err) {
     }
     if (s->status != SL_OK) return;
     s->status = SL_ERR_PARSE;
+    if (s->at_end && s->depth > 0 && s->depth <= 256) {
+        /* libxml2 says "Extra content" or "Premature end" here; name what is left open instead */
+        snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: the file ends inside <%s> opened at line %u (truncated?)",
+                 lp_source_name(s->src), err->line, err->int2, s->open_name[s->depth - 1], s->open_line[s->depth - 1]);
+        return;
+    }
     snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: %s", lp_source_name(s->src), err->line, err->int2, m);
 }
 
@@ -383,12 +396,15 @@ sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info)
                 utf8_error(&s, lines, offset - ncarry, carry[0]);
                 break;
             }
+            s.at_end = 1;
             rc = xmlParseChunk(s.ctxt, NULL, 0, 1);
             if (rc != 0 && s.status == SL_OK) fail_at(&s, SL_ERR_PARSE, "malformed XML (libxml2 error %d)", rc);
             break;
         }
     }
-    if (s.status == SL_OK && s.depth != 0) fail_at(&s, SL_ERR_PARSE, "unexpected end of file inside an element");
+    if (s.status == SL_OK && s.depth > 0 && s.depth <= 256)
+        fail_at(&s, SL_ERR_PARSE, "malformed XML: the file ends inside <%s> opened at line %u (truncated?)", s.open_name[s.depth - 1],
+                s.open_line[s.depth - 1]);
     if (s.status == SL_OK && !info->root[0])
         fail_at(&s, SL_ERR_PARSE, "no root element (the file holds no XML document)");
 
