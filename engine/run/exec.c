@@ -6,7 +6,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,17 +91,15 @@ sl_status sx_execute(const sx_spec *spec, sx_result *res) {
             res->message = sli_xstrdup("cancelled");
         }
     }
-    /* commit outputs only when every one of them is there (a directory output always is) */
+    /* Commit each output. An output the op did not write fails the step; objects already
+     * committed for its other ports are whole and simply stay unreferenced. */
     for (size_t i = 0; i < op->n_outputs && res->status == SL_OK; i++) {
-        if (!sl_artifact_type_is_dir(op->outputs[i].type) && access(staged[i], F_OK) != 0) {
+        sl_status cs = st_commit_object(spec->objects_dir, staged[i], op->outputs[i].type, res->out_hashes[i], &res->out_sizes[i], &res->out_paths[i]);
+        if (cs == SL_ERR_NOT_FOUND) {
             res->status = SL_ERR_FAILED;
             res->message = sli_xasprintf("op %s returned success but did not write output port '%s' (expected a file at %s)", op->name,
                                          op->outputs[i].name, staged[i]);
-        }
-    }
-    for (size_t i = 0; i < op->n_outputs && res->status == SL_OK; i++) {
-        sl_status cs = st_commit_object(spec->objects_dir, staged[i], op->outputs[i].type, res->out_hashes[i], &res->out_sizes[i], &res->out_paths[i]);
-        if (cs != SL_OK) {
+        } else if (cs != SL_OK) {
             res->status = cs;
             res->message = sli_xasprintf("output port '%s': %s", op->outputs[i].name, sl_last_error());
         }
@@ -121,8 +118,6 @@ sl_status sx_execute(const sx_spec *spec, sx_result *res) {
     free(staged);
     if (ctx.scratch_made) sli_remove_tree(scratch);
     free(scratch);
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) res->peak_rss_kb = ru.ru_maxrss;
     sli_ctx_release(&ctx);
     return res->status;
 }

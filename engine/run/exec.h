@@ -32,7 +32,7 @@ typedef struct sx_result {
     size_t n_values;
     char **value_names, **value_texts;
     double cpu;                          /* seconds of CPU the attempt used (thread time inline) */
-    long peak_rss_kb;                    /* peak resident set (worker process; process-wide inline) */
+    long peak_rss_kb;                    /* peak resident set: the worker's, or the engine's inline (set by the runner) */
 } sx_result;
 
 /* Run the attempt. Outputs are written under spec->stage, then hashed and moved into the store;

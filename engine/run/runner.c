@@ -842,8 +842,12 @@ static void handle_events(runner *r) {
         job *done = r->done_head;
         r->done_head = NULL;
         pthread_mutex_unlock(&r->qmu);
+        /* inline steps share the engine's memory: report its peak, read once per batch */
+        struct rusage ru;
+        long rss = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
         while (done) {
             job *next = done->next;
+            done->res.peak_rss_kb = rss;
             const pl_op *op = r->plan->steps[done->step].op;
             remove_running(r, done);
             job_finished(r, done);
