@@ -119,7 +119,7 @@ int cmd_why(int argc, char **argv) {
                 }
                 continue;
             }
-            if (rn_step_key(plan, i, &hashes, &parts, s->key) != SL_OK) {
+            if (rn_step_key(plan, i, store, &hashes, &parts, s->key) != SL_OK) {
                 fprintf(stderr, "error: %s\n", sl_last_error());
                 rc = CLI_USAGE;
                 break;

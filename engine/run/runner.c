@@ -60,14 +60,14 @@ uint64_t rn_step_seed(const pn_plan *plan, const pn_step *s) {
     return strtoull(hex, NULL, 16);
 }
 
-static sl_status path_hash(sli_map *cache, const char *path, const char **out) {
+static sl_status path_hash(st_store *store, sli_map *cache, const char *path, const char **out) {
     const char *h = sli_map_get(cache, path);
     if (h) {
         *out = h;
         return SL_OK;
     }
     char hex[SL_HASH_HEX_SIZE];
-    sl_status st = sl_artifact_hash(path, hex);
+    sl_status st = st_input_hash(store, path, hex);
     if (st != SL_OK) return st;
     char *key = sli_xstrdup(path);
     char *val = sli_xstrdup(hex);
@@ -76,7 +76,7 @@ static sl_status path_hash(sli_map *cache, const char *path, const char **out) {
     return SL_OK;
 }
 
-sl_status rn_step_key(pn_plan *plan, uint32_t idx, sli_map *path_hashes, sli_buf *parts, char key[SL_HASH_HEX_SIZE]) {
+sl_status rn_step_key(pn_plan *plan, uint32_t idx, st_store *store, sli_map *path_hashes, sli_buf *parts, char key[SL_HASH_HEX_SIZE]) {
     pn_step *s = &plan->steps[idx];
     const pl_op *op = s->op;
     sli_buf_clear(parts);
@@ -90,7 +90,7 @@ sl_status rn_step_key(pn_plan *plan, uint32_t idx, sli_map *path_hashes, sli_buf
             const pn_src *src = &b->srcs[j];
             const char *h;
             if (src->path && !src->select) {
-                sl_status st = path_hash(path_hashes, src->path, &h);
+                sl_status st = path_hash(store, path_hashes, src->path, &h);
                 if (st != SL_OK) return sl_set_error(st, "step '%s': input '%s': %s", s->id, op->inputs[k].name, sl_last_error());
             } else if (!src->path && !src->select) {
                 const pn_step *ps = &plan->steps[src->step];
@@ -99,7 +99,7 @@ sl_status rn_step_key(pn_plan *plan, uint32_t idx, sli_map *path_hashes, sli_buf
             } else {
                 char *p = pn_src_path(plan, src);
                 if (!p) return sl_set_error(SL_ERR_INTERNAL, "step '%s': producer has no result", s->id);
-                sl_status st = path_hash(path_hashes, p, &h);
+                sl_status st = path_hash(store, path_hashes, p, &h);
                 free(p);
                 if (st != SL_OK) return sl_set_error(st, "step '%s': input '%s' select=\"%s\": %s", s->id, op->inputs[k].name, src->select, sl_last_error());
             }
@@ -773,7 +773,7 @@ static void schedule(runner *r) {
         if (s->state != PS_READY) continue;
         /* the key is recomputed for retries and waiting steps: it is cheap (input hashes are
          * cached) and keeps no per-step text alive while waiting */
-        if (rn_step_key(r->plan, idx, &r->path_hashes, &parts, s->key) != SL_OK) {
+        if (rn_step_key(r->plan, idx, r->store, &r->path_hashes, &parts, s->key) != SL_OK) {
             s->state = PS_FAILED;
             r->n_failed++;
             sli_ptrvec_push(&r->failures, sli_xasprintf("%s", sl_last_error()));

@@ -25,8 +25,9 @@ int rn_run(pn_plan *plan, pl_registry *reg, st_store *store, const rn_options *o
 
 /* Cache-key parts of a step whose inputs are all available, as the lines hashed into the key
  * ("op ...", "param name=value", "seed ...", "input port[i] hash"), and the key itself.
- * Path inputs are hashed through `path_hashes` (a map kept by the caller; values malloc'd). */
-sl_status rn_step_key(pn_plan *plan, uint32_t step, sli_map *path_hashes, sli_buf *parts, char key[SL_HASH_HEX_SIZE]);
+ * Path inputs are hashed once per run through `path_hashes` (a map kept by the caller;
+ * values malloc'd), with the store's memo of unchanged files. */
+sl_status rn_step_key(pn_plan *plan, uint32_t step, st_store *store, sli_map *path_hashes, sli_buf *parts, char key[SL_HASH_HEX_SIZE]);
 
 /* Seed of a step: derived from the workflow seed and the step id. */
 uint64_t rn_step_seed(const pn_plan *plan, const pn_step *s);

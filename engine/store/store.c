@@ -10,11 +10,20 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+/* What was known of an input file when it was hashed. */
+typedef struct memo_entry {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns, ctime_ns, hashed_ns;
+    char hash[SL_HASH_HEX_SIZE];
+} memo_entry;
+
 struct st_store {
-    char *root, *objects, *tmp, *journal_path;
-    int lock_fd, journal_fd;
+    char *root, *objects, *tmp, *journal_path, *memo_path;
+    int lock_fd, journal_fd, memo_fd;
+    sli_map memo;        /* path -> memo_entry* */
     sli_arena *arena;    /* records and their strings */
     sli_map by_key;      /* key -> st_record* (latest) */
     sli_map by_step;     /* step id -> st_record* (latest) */
@@ -174,6 +183,79 @@ static sl_status load_journal(st_store *s, int writable) {
     return SL_OK;
 }
 
+/* Memo lines: "H1 path dev ino size mtime_ns ctime_ns hashed_ns hash", tab-separated, path
+ * escaped as in the journal. Malformed lines are skipped; the latest line for a path wins. */
+static void load_memo(st_store *s) {
+    char *text = NULL;
+    size_t len = 0;
+    if (sl_read_file(s->memo_path, 0, &text, &len) != SL_OK) {
+        sl_clear_error();
+        return;
+    }
+    for (size_t i = 0; i < len;) {
+        char *nl = memchr(text + i, '\n', len - i);
+        if (!nl) break;
+        *nl = '\0';
+        char *f[10];
+        size_t n = split_fields(text + i, f, 10);
+        if (n == 9 && strcmp(f[0], "H1") == 0 && strlen(f[8]) == SL_HASH_HEX_SIZE - 1) {
+            memo_entry *e = sli_arena_alloc(s->arena, sizeof *e);
+            e->dev = strtoull(f[2], NULL, 10);
+            e->ino = strtoull(f[3], NULL, 10);
+            e->size = strtoull(f[4], NULL, 10);
+            e->mtime_ns = strtoll(f[5], NULL, 10);
+            e->ctime_ns = strtoll(f[6], NULL, 10);
+            e->hashed_ns = strtoll(f[7], NULL, 10);
+            memcpy(e->hash, f[8], SL_HASH_HEX_SIZE);
+            sli_map_put(&s->memo, sli_arena_strdup(s->arena, f[1]), e);
+        }
+        i = (size_t)(nl - text) + 1;
+    }
+    free(text);
+}
+
+static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
+
+static sl_status memo_file_hash(void *user, const char *path, const void *stp, char hex[SL_HASH_HEX_SIZE]) {
+    st_store *s = user;
+    const struct stat *sb = stp;
+    memo_entry *e = sli_map_get(&s->memo, path);
+    int64_t mt = ns_of(sb->st_mtim), ct = ns_of(sb->st_ctim);
+    /* a file changed within 2 s of being hashed may have changed again in the same clock tick */
+    if (e && e->dev == (uint64_t)sb->st_dev && e->ino == (uint64_t)sb->st_ino && e->size == (uint64_t)sb->st_size &&
+        e->mtime_ns == mt && e->ctime_ns == ct && e->hashed_ns - (mt > ct ? mt : ct) > 2000000000LL) {
+        memcpy(hex, e->hash, SL_HASH_HEX_SIZE);
+        return SL_OK;
+    }
+    sl_status st = sl_artifact_hash(path, hex);
+    if (st != SL_OK || s->journal_fd < 0) return st; /* read-only: remember nothing */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (!e) {
+        e = sli_arena_alloc(s->arena, sizeof *e);
+        sli_map_put(&s->memo, sli_arena_strdup(s->arena, path), e);
+    }
+    *e = (memo_entry){(uint64_t)sb->st_dev, (uint64_t)sb->st_ino, (uint64_t)sb->st_size, mt, ct, ns_of(now), ""};
+    memcpy(e->hash, hex, SL_HASH_HEX_SIZE);
+    if (s->memo_fd < 0) s->memo_fd = open(s->memo_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (s->memo_fd >= 0) {
+        sli_buf b = {0};
+        sli_buf_puts(&b, "H1\t");
+        put_escaped(&b, path);
+        sli_buf_printf(&b, "\t%llu\t%llu\t%llu\t%lld\t%lld\t%lld\t%s\n", (unsigned long long)e->dev, (unsigned long long)e->ino,
+                       (unsigned long long)e->size, (long long)mt, (long long)ct, (long long)e->hashed_ns, hex);
+        /* the memo is only a shortcut: a lost or torn line means one more hashing, later */
+        ssize_t w = write(s->memo_fd, b.data, b.len);
+        (void)w;
+        sli_buf_free(&b);
+    }
+    return SL_OK;
+}
+
+sl_status st_input_hash(st_store *s, const char *path, char hex[SL_HASH_HEX_SIZE]) {
+    return sl_artifact_hash_ex(path, memo_file_hash, s, hex);
+}
+
 static sl_status open_common(const char *workdir, int writable, st_store **out) {
     *out = NULL;
     st_store *s = sli_xcalloc(1, sizeof *s);
@@ -181,7 +263,8 @@ static sl_status open_common(const char *workdir, int writable, st_store **out) 
     s->objects = sli_xasprintf("%s/store", s->root);
     s->tmp = sli_xasprintf("%s/tmp", s->root);
     s->journal_path = sli_xasprintf("%s/journal", s->root);
-    s->lock_fd = s->journal_fd = -1;
+    s->memo_path = sli_xasprintf("%s/hashes", s->root);
+    s->lock_fd = s->journal_fd = s->memo_fd = -1;
     s->arena = sli_arena_create();
     pthread_mutex_init(&s->mu, NULL);
     sl_status st = SL_OK;
@@ -223,6 +306,7 @@ static sl_status open_common(const char *workdir, int writable, st_store **out) 
         }
     }
     if (st == SL_OK) st = load_journal(s, writable);
+    if (st == SL_OK) load_memo(s);
     if (st == SL_OK && writable) {
         s->journal_fd = open(s->journal_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (s->journal_fd < 0) st = sl_set_error(SL_ERR_IO, "%s: cannot open the journal: %s", s->journal_path, strerror(errno));
@@ -246,6 +330,9 @@ void st_close(st_store *s) {
         close(s->journal_fd);
     }
     if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
+    if (s->memo_fd >= 0) close(s->memo_fd);
+    sli_map_free(&s->memo);
+    free(s->memo_path);
     sli_map_free(&s->by_key);
     sli_map_free(&s->by_step);
     sli_arena_destroy(s->arena);

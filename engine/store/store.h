@@ -11,7 +11,8 @@
 /*
  * Layout of a work directory (default .sciloop/):
  *   lock                 flock()ed by the run using it
- *   journal              append-only JSON Lines, one record per finished step (the cache index)
+ *   journal              append-only, one line per finished step (the cache index)
+ *   hashes               append-only memo of input files' content hashes by metadata
  *   store/ab/<hash><ext> artifacts, named by the SHA-256 of their content (immutable)
  *   tmp/                 staging areas of running steps (emptied when a run starts)
  *   runs/<run-id>/       per-run trace.tsv, logs/, plan and events
@@ -64,6 +65,12 @@ sl_status st_append(st_store *s, const st_record *r);
 
 /* fsync the journal now. */
 sl_status st_sync(st_store *s);
+
+/* Content hash of an input file or folder given by path. Regular files whose size, times,
+ * inode and device match an earlier hashing (done at least 2 s after the file last changed)
+ * are answered from the work directory's memo (`hashes`) instead of being read again; new
+ * hashes are added to the memo (unless the store is read-only). Main thread only. */
+sl_status st_input_hash(st_store *s, const char *path, char hex[SL_HASH_HEX_SIZE]);
 
 /* Path of an object in a store folder (no check that it exists); malloc'd. */
 char *st_object_path(const char *objects_dir, const char *hash, const char *type);

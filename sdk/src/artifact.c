@@ -126,7 +126,12 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static sl_status collect(const char *root, const char *rel, strlist *out, int depth) {
+typedef struct file_hasher {
+    sl_file_hash_fn fn;
+    void *user;
+} file_hasher;
+
+static sl_status collect(const char *root, const char *rel, strlist *out, int depth, const file_hasher *fh) {
     if (depth > 64) return sl_set_error(SL_ERR_IO, "%s/%s: directory nesting deeper than 64", root, rel);
     char dirpath[PATH_MAX];
     snprintf(dirpath, sizeof dirpath, "%s%s%s", root, *rel ? "/" : "", rel);
@@ -152,11 +157,11 @@ static sl_status collect(const char *root, const char *rel, strlist *out, int de
         if (S_ISDIR(sb.st_mode)) {
             kind = "d";
             hex[0] = '\0';
-            st = collect(root, childrel, out, depth + 1);
+            st = collect(root, childrel, out, depth + 1, fh);
             if (st != SL_OK) break;
         } else if (S_ISREG(sb.st_mode)) {
             kind = (sb.st_mode & S_IXUSR) ? "x" : "f";
-            st = hash_file(child, hex);
+            st = fh->fn ? fh->fn(fh->user, child, &sb, hex) : hash_file(child, hex);
             if (st != SL_OK) break;
         } else if (S_ISLNK(sb.st_mode)) {
             kind = "l";
@@ -195,12 +200,13 @@ static sl_status collect(const char *root, const char *rel, strlist *out, int de
     return st;
 }
 
-SL_API sl_status sl_artifact_hash(const char *path, char hex[SL_HASH_HEX_SIZE]) {
+SL_API sl_status sl_artifact_hash_ex(const char *path, sl_file_hash_fn fn, void *user, char hex[SL_HASH_HEX_SIZE]) {
     struct stat sb;
     if (stat(path, &sb) != 0) return sl_set_error(SL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-    if (!S_ISDIR(sb.st_mode)) return hash_file(path, hex);
+    if (!S_ISDIR(sb.st_mode)) return fn && S_ISREG(sb.st_mode) ? fn(user, path, &sb, hex) : hash_file(path, hex);
+    file_hasher fh = {fn, user};
     strlist l = {0};
-    sl_status st = collect(path, "", &l, 0);
+    sl_status st = collect(path, "", &l, 0, &fh);
     if (st == SL_OK) {
         qsort(l.items, l.n, sizeof *l.items, cmp_str);
         sli_sha256 md;
@@ -218,6 +224,10 @@ SL_API sl_status sl_artifact_hash(const char *path, char hex[SL_HASH_HEX_SIZE]) 
     for (size_t i = 0; i < l.n; i++) free(l.items[i]);
     free(l.items);
     return st;
+}
+
+SL_API sl_status sl_artifact_hash(const char *path, char hex[SL_HASH_HEX_SIZE]) {
+    return sl_artifact_hash_ex(path, NULL, NULL, hex);
 }
 
 /* ------------------------------------------------------------------------------------------ */

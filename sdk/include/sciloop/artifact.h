@@ -58,6 +58,14 @@ SL_API void sl_sha256_hex(const void *data, size_t len, char hex[SL_HASH_HEX_SIZ
  * Returns SL_OK, or SL_ERR_IO with a message naming the path. */
 SL_API sl_status sl_artifact_hash(const char *path, char hex[SL_HASH_HEX_SIZE]);
 
+/* A function that hashes one regular file for sl_artifact_hash_ex: fills `hex` with the
+ * SHA-256 of the file at `path` (lstat'ed as `st`, a struct stat *) and returns SL_OK. */
+typedef sl_status (*sl_file_hash_fn)(void *user, const char *path, const void *st, char hex[SL_HASH_HEX_SIZE]);
+
+/* sl_artifact_hash, with regular files hashed by `fn` (e.g. answering from a cache keyed by
+ * file metadata). The result must equal sl_artifact_hash's when `fn` returns true hashes. */
+SL_API sl_status sl_artifact_hash_ex(const char *path, sl_file_hash_fn fn, void *user, char hex[SL_HASH_HEX_SIZE]);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Atomic files                                                                               */
 

@@ -48,6 +48,22 @@ touch input.txt
 expect_ok "$SCILOOP" run f.xml --param bval=two
 expect_contains "$T/err" "0 ran, 4 reused"
 
+# input hashes are memoised by file metadata: a file whose content changes is re-read even if
+# its size and modification time are restored (its ctime changes); an unchanged one is not
+echo "old content" > old.txt
+touch -d '2 hours ago' old.txt
+wf m.xml <<'X'
+  <step id="m" op="testkit.noop"><input port="in" path="old.txt"/></step>
+X
+expect_ok "$SCILOOP" run m.xml
+grep -q "old.txt" .sciloop/hashes || fail "the input hash memo has no entry for old.txt"
+expect_ok "$SCILOOP" run m.xml
+expect_contains "$T/err" "0 ran, 1 reused"
+echo "new content" > old.txt
+touch -d '2 hours ago' old.txt
+expect_ok "$SCILOOP" run m.xml
+expect_contains "$T/err" "1 ran, 0 reused"
+
 # the store holds only whole objects named by their content
 for obj in $(find .sciloop/store -type f); do
   h=$(basename "$obj"); h=${h%%.*}
