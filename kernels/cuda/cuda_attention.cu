@@ -252,6 +252,14 @@ template <> __device__ __forceinline__ void mma16816<__half>(float c[4], const u
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+/* 2^x on the special-function unit (flushes results below 2^-126 to zero: harmless for
+ * probabilities). */
+__device__ __forceinline__ float ex2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 /* Two floats as one register of the 16-bit type, the lower column in the low half. */
 template <typename T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
 template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
@@ -417,18 +425,23 @@ __global__ void __launch_bounds__(128) fa_fwd_kernel(T *out, float *lse, const T
                 }
             }
         int64_t k0 = (int64_t)j * TILE;
+        /* only tiles on the diagonal, past the end or with a padding mask need per-element tests */
+        const bool need = g.mask || k0 + TILE > g.T || (g.causal && k0 + TILE - 1 > q0);
+        const int dlt = (int)(k0 - q0);
 #pragma unroll
         for (int mb = 0; mb < MB; mb++) {
-            int64_t qa = q0 + wrow + 16 * mb + (lane >> 2), qb = qa + 8;
+            int rq = wrow + 16 * mb + (lane >> 2);
             float mx[2] = { -INFINITY, -INFINITY };
 #pragma unroll
             for (int nb = 0; nb < 8; nb++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     int col = nb * 8 + ((lane & 3) << 1) + (e & 1);
-                    int64_t key = k0 + col, qi = e < 2 ? qa : qb;
-                    bool ok = cM[col] && (!g.causal || key <= qi);
-                    float x = ok ? sc[mb][nb][e] * sl2 : -INFINITY;
+                    float x = sc[mb][nb][e] * sl2;
+                    if (need) {
+                        bool ok = cM[col] && (!g.causal || dlt + col <= rq + ((e >> 1) << 3));
+                        x = ok ? x : -INFINITY;
+                    }
                     sc[mb][nb][e] = x;
                     mx[e >> 1] = fmaxf(mx[e >> 1], x);
                 }
@@ -439,14 +452,14 @@ __global__ void __launch_bounds__(128) fa_fwd_kernel(T *out, float *lse, const T
                 mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
                 float mn = fmaxf(m_r[mb][r], mx[r]);
                 mu[r] = mn == -INFINITY ? 0.0f : mn;
-                corr[r] = exp2f(m_r[mb][r] - mu[r]);
+                corr[r] = ex2(m_r[mb][r] - mu[r]);
                 m_r[mb][r] = mn;
             }
 #pragma unroll
             for (int nb = 0; nb < 8; nb++)
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
-                    float p = exp2f(sc[mb][nb][e] - mu[e >> 1]);
+                    float p = ex2(sc[mb][nb][e] - mu[e >> 1]);
                     sc[mb][nb][e] = p;
                     ls[e >> 1] += p;
                 }
@@ -589,14 +602,20 @@ __global__ void __launch_bounds__(128) fa_bwd_kv_kernel(T *dk, T *dv, const T *q
         int64_t q0 = (int64_t)i * TILE;
         float st[8][4], dp[8][4];
         mm_rows_x_tileT<T, D, PRE>(st, kf, sK, warp * 16, cQ, lane);
+        const bool need = g.mask || k0 + TILE > g.T || (g.causal && k0 + TILE - 1 > q0);
+        const int dlt = (int)(k0 - q0);
 #pragma unroll
         for (int nb = 0; nb < 8; nb++)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int col = nb * 8 + ((lane & 3) << 1) + (e & 1);
-                int row = rlo + ((e >> 1) << 3);
-                bool ok = sMk[row] && (!g.causal || k0 + row <= q0 + col);
-                st[nb][e] = ok ? exp2f(st[nb][e] * sl2 - cL[col]) : 0.0f;
+                float p = ex2(st[nb][e] * sl2 - cL[col]);
+                if (need) {
+                    int row = rlo + ((e >> 1) << 3);
+                    bool ok = sMk[row] && (!g.causal || dlt + row <= col);
+                    p = ok ? p : 0.0f;
+                }
+                st[nb][e] = p;
             }
         mm_p_x_tile<T, D>(gv, st, cO, lane);
         mm_rows_x_tileT<T, D, PRE>(dp, vf, sV, warp * 16, cO, lane);
@@ -681,15 +700,19 @@ __global__ void __launch_bounds__(128) fa_bwd_q_kernel(T *dq, const T *q, const 
         float sc[8][4], dp[8][4];
         mm_rows_x_tileT<T, D, PRE>(sc, qf, sQ, warp * 16, cK, lane);
         mm_rows_x_tileT<T, D, PRE>(dp, of, sO, warp * 16, cV, lane);
+        const bool need = g.mask || k0 + TILE > g.T || (g.causal && k0 + TILE - 1 > q0);
+        const int dlt = (int)(k0 - q0);
 #pragma unroll
         for (int nb = 0; nb < 8; nb++)
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 int col = nb * 8 + ((lane & 3) << 1) + (e & 1);
                 int r = e >> 1;
-                int64_t qi = q0 + rlo + 8 * r;
-                bool ok = cM[col] && (!g.causal || k0 + col <= qi);
-                float p = ok ? exp2f(sc[nb][e] * sl2 - l2[r]) : 0.0f;
+                float p = ex2(sc[nb][e] * sl2 - l2[r]);
+                if (need) {
+                    bool ok = cM[col] && (!g.causal || dlt + col <= rlo + 8 * r);
+                    p = ok ? p : 0.0f;
+                }
                 sc[nb][e] = p * (dp[nb][e] - dd[r]);
             }
         mm_p_x_tile<T, D>(gq, sc, cK, lane);
@@ -735,13 +758,14 @@ static sl_status geom(const sl_tensor *q, const sl_tensor *k, const sl_tensor *v
     return SL_OK;
 }
 
-/* SCILOOP_CUDA_ATTENTION=scalar forces the scalar kernels, =br64 the 64-row forward blocks at
- * head dim 64 (for comparison and debugging). Read once. */
+/* SCILOOP_CUDA_ATTENTION=scalar forces the scalar kernels, =br128 the 128-row forward blocks
+ * at head dim 64 (two row blocks per warp; measured slower on H100: 255 registers). For
+ * comparison and debugging; read once. */
 static int attention_mode(void) {
     static int cached = -1;
     if (cached < 0) {
         const char *e = getenv("SCILOOP_CUDA_ATTENTION");
-        cached = e && !strcasecmp(e, "scalar") ? 1 : e && !strcasecmp(e, "br64") ? 2 : 0;
+        cached = e && !strcasecmp(e, "scalar") ? 1 : e && !strcasecmp(e, "br128") ? 2 : 0;
     }
     return cached;
 }
@@ -769,8 +793,8 @@ sl_status cu_attention(sli_stream *s, sl_tensor *out, sl_tensor *lse, const sl_t
     if (g.B * g.T == 0) return SL_OK;
     int64_t BH = g.B * g.H;
     if (use_tc(g, q->dtype, q, k, v) && out->data && cu_aligned(out->data, 4)) {
-        /* head dim 64: two row blocks per warp (Br = 128); 128: one (registers) */
-        int MBr = g.D == 64 && attention_mode() != 2 ? 2 : 1;
+        /* one 16-row block per warp (Br = 64) unless asked for two at head dim 64 */
+        int MBr = g.D == 64 && attention_mode() == 2 ? 2 : 1;
         int nqt = (int)((g.T + TILE * MBr - 1) / (TILE * MBr));
         if ((int64_t)nqt * BH > INT_MAX) return sl_set_error(SL_ERR_UNSUPPORTED, "attention: grid too large");
         unsigned grid = (unsigned)(nqt * BH);
