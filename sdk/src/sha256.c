@@ -4,6 +4,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_SHA_NI 1
 #endif
@@ -103,8 +104,11 @@ void sli_sha256_force_portable(int on) { use_ni = on ? 0 : -1; }
 static void compress(uint32_t st[8], const uint8_t *p, size_t nblocks) {
 #ifdef HAVE_SHA_NI
     if (use_ni < 0) {
-        __builtin_cpu_init();
-        use_ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        /* CPUID leaf 7 EBX bit 29: SHA extensions; leaf 1 ECX bit 19: SSE4.1 */
+        unsigned a, b, c, d, c1 = 0;
+        int sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1);
+        int sse41 = __get_cpuid(1, &a, &b, &c1, &d) && (c1 >> 19 & 1);
+        use_ni = sha && sse41;
     }
     if (use_ni) {
         compress_ni(st, p, nblocks);
