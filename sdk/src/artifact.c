@@ -190,6 +190,7 @@ static sl_status collect(const char *root, const char *rel, strlist *out, int de
         rec[l1 + 1 + l2] = '\0';
         memcpy(rec + l1 + 2 + l2, hex, l3);
         rec[l1 + 2 + l2 + l3] = '\n';
+        rec[l1 + 3 + l2 + l3] = '\0'; /* so strlen of the last part stops after the '\n' */
         /* records are compared by their relative path (the first NUL-terminated part) */
         if (strlist_push(out, rec) != 0) {
             free(rec);
@@ -214,8 +215,9 @@ SL_API sl_status sl_artifact_hash_ex(const char *path, sl_file_hash_fn fn, void 
         sli_sha256_update(&md, "sciloop-dir-1\n", 14);
         for (size_t i = 0; i < l.n; i++) {
             const char *r = l.items[i];
+            /* path NUL kind NUL hash LF; l3 counts the hash and its LF */
             size_t l1 = strlen(r), l2 = strlen(r + l1 + 1), l3 = strlen(r + l1 + l2 + 2);
-            sli_sha256_update(&md, r, l1 + l2 + l3 + 3); /* through the trailing '\n' */
+            sli_sha256_update(&md, r, l1 + l2 + l3 + 2);
         }
         uint8_t out[32];
         sli_sha256_final(&md, out);

@@ -96,6 +96,30 @@ static void test_artifact_hash(void) {
     write_file("d/sub/y.txt", "world");
     snprintf(a, sizeof a, "%s/d", tmpdir);
     CHECK(sl_artifact_hash(a, h1) == SL_OK);
+    /* the documented canonical form: "sciloop-dir-1\n", then per entry sorted by path:
+     * path NUL kind NUL hash LF (kind d: directory, f: file, x: executable, l: link) */
+    {
+        char hy[65], hx[65], expect[65];
+        sl_sha256_hex("world", 5, hy);
+        sl_sha256_hex("hello", 5, hx);
+        char canon[512];
+        size_t n = 0;
+        n += (size_t)sprintf(canon + n, "sciloop-dir-1\n");
+        memcpy(canon + n, "sub\0d\0\n", 7);
+        n += 7;
+        n += (size_t)sprintf(canon + n, "sub/y.txt");
+        canon[n++] = 0;
+        canon[n++] = 'f';
+        canon[n++] = 0;
+        n += (size_t)sprintf(canon + n, "%s\n", hy);
+        n += (size_t)sprintf(canon + n, "x.txt");
+        canon[n++] = 0;
+        canon[n++] = 'f';
+        canon[n++] = 0;
+        n += (size_t)sprintf(canon + n, "%s\n", hx);
+        sl_sha256_hex(canon, n, expect);
+        CHECK_STR(h1, expect);
+    }
     /* same names and contents, different mtimes: same hash */
     sleep(1);
     write_file("d/x.txt", "hello");
