@@ -78,6 +78,7 @@ static sl_status entry_doc(lp_ctx *c, lp_arena *a, const lp_bib_entry *e, long i
         au->suffix = nm.suffix;
         au->collab = nm.literal;
     }
+    d->authors_et_al = e->authors_et_al;
     for (size_t i = 0; i < e->neditors; i++) {
         lp_name nm = name_of(a, &e->editors[i]);
         if (LP_VEC_PUSH(a, d->editors, d->neditors, d->editors_cap, nm) != 0) return lp_ctx_arena_fail(c, a, (unsigned)e->line);

@@ -336,6 +336,7 @@ static void name_obj(jw *w, const lp_name *nm) {
     kv_str(w, "family", nm->family);
     kv_str(w, "suffix", nm->suffix);
     kv_str(w, "literal", nm->literal);
+    kv_str(w, "role", nm->role);
     jw_close(w, '}');
 }
 
@@ -400,6 +401,7 @@ int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
         }
         jw_close(&w, ']');
     }
+    kv_true(&w, "authors_et_al", d->authors_et_al);
     if (d->naffs) {
         jw_key(&w, "affiliations");
         jw_open(&w, '[');

@@ -122,6 +122,7 @@ typedef struct lp_doc {
     int year;                       /* 0 when unknown */
 
     lp_author *authors; size_t nauthors, authors_cap;
+    int authors_et_al;              /* the source's author list ends with "et al." / "and others" */
     lp_aff *affs; size_t naffs, affs_cap;
     lp_name *editors; size_t neditors, editors_cap;
     lp_name *contributors; size_t ncontributors, contributors_cap; /* other roles (translator, ...) */

@@ -338,8 +338,14 @@ static void parse_contrib(jats *j, lp_doc *d, const lp_node *ct, const affmap *a
         return;
     }
     if (type && strcmp(type, "author") != 0) return; /* reviewers, "author non-byline" group members, ... */
-    if (!type && group && lp_attr_get(group, "content-type") && strcmp(lp_attr_get(group, "content-type"), "authors") != 0)
-        return;
+    if (!type && group) {
+        /* an untyped contrib is an author only in a group that types none of its contribs; next to
+         * typed authors it is a member of a group author (PLOS lists them so) */
+        const char *ct_type = lp_attr_get(group, "content-type");
+        if (ct_type && strcmp(ct_type, "authors") != 0) return;
+        for (const lp_node *o = lp_child(group, "contrib"); o; o = lp_next(o, "contrib"))
+            if (lp_attr_get(o, "contrib-type")) return;
+    }
     lp_author *au = lp_doc_add_author(A, d);
     if (!au) {
         j->failed = 1;
@@ -403,6 +409,7 @@ static void parse_contribs(jats *j, lp_doc *d, const lp_node *meta, const affmap
     for (const lp_node *g = lp_child(meta, "contrib-group"); g && !j->failed; g = lp_next(g, "contrib-group")) {
         size_t first = d->nauthors;
         for (const lp_node *ct = lp_child(g, "contrib"); ct; ct = lp_next(ct, "contrib")) parse_contrib(j, d, ct, am, g);
+        if (lp_child(g, "etal")) d->authors_et_al = 1;
         /* affiliations listed in the group without ids belong to every author of the group that has none */
         for (const lp_node *af = g->first; af; af = af->next) {
             if (!(lp_is(af, "aff") || lp_is(af, "aff-alternatives"))) continue;

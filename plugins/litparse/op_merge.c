@@ -239,7 +239,7 @@ static void merge_into(json_t *base, const json_t *other) {
 static json_t *canonical(json_t *doc) {
     static const char *const order[] = {
         "id", "parent", "children", "relation", "ids", "ids_alt", "arxiv_version", "type", "item_type", "language", "title",
-        "subtitle", "authors", "affiliations", "editors", "contributors", "venue", "journal", "dates", "year", "abstract",
+        "subtitle", "authors", "authors_et_al", "affiliations", "editors", "contributors", "venue", "journal", "dates", "year", "abstract",
         "summaries", "keywords", "subjects", "categories", "mesh", "chemicals", "publication_types", "sections", "figures",
         "references", "license", "copyright", "comment", "journal_ref", "url", "note", "sources", NULL};
     static const char *const id_order[] = {"doi", "pmid", "pmcid", "arxiv", "publisher_id", NULL};

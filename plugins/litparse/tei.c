@@ -334,6 +334,21 @@ static sl_status build(tei *t, const lp_node *rec) {
     if (text) {
         const lp_node *body = lp_child(text, "body");
         if (body) parse_divs(t, d, body, NULL);
+        if (body) {
+            /* GROBID puts the paper's footnotes at the end of the body: one section of their own */
+            lp_section *fs = NULL;
+            for (const lp_node *nt = lp_child(body, "note"); nt && !t->failed; nt = lp_next(nt, "note")) {
+                if (!lp_attr_is(nt, "place", "foot")) continue;
+                if (!fs) {
+                    fs = lp_doc_add_section(A, &d->sections, &d->nsections, &d->sections_cap);
+                    if (!fs) return lp_ctx_arena_fail(c, A, nt->line);
+                    fs->type = "footnotes";
+                }
+                lp_flat_reset(&c->flat);
+                lp_flat_node(c, A, nt, skip_p);
+                if (lp_flat_emit(&c->flat, A, fs, &c->spans) != 0) t->failed = 1;
+            }
+        }
         const lp_node *back = lp_child(text, "back");
         if (back) parse_divs(t, d, back, NULL);
         parse_figures(t, d, text);

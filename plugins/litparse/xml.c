@@ -94,6 +94,58 @@ static void add_text(parse_state *s, const char *ch, size_t len) {
     if (lp_buf_add(&s->text, ch, len) != 0) fail_at(s, SL_ERR_NOMEM, "out of memory");
 }
 
+/* An attribute value as the document means it. Without entity substitution libxml2 hands SAX2
+ * attribute values over with references still written ("MATERIALS &#38; METHODS"); resolve
+ * character references, the predefined entities and the HTML/MathML names here. */
+static char *attr_value(lp_arena *a, const char *v, size_t n) {
+    if (!memchr(v, '&', n)) return lp_arena_strndup(a, v, n);
+    char *o = lp_arena_alloc(a, n + 1), *p = o;
+    if (!o) return NULL;
+    for (size_t i = 0; i < n;) {
+        if (v[i] != '&') {
+            *p++ = v[i++];
+            continue;
+        }
+        const char *semi = memchr(v + i, ';', n - i < 40 ? n - i : 40);
+        if (!semi) {
+            *p++ = v[i++];
+            continue;
+        }
+        size_t len = (size_t)(semi - (v + i)); /* "&name" without ';' */
+        char name[40];
+        memcpy(name, v + i + 1, len - 1);
+        name[len - 1] = '\0';
+        char utf8[8];
+        const char *rep = NULL;
+        if (name[0] == '#') {
+            unsigned long cp = name[1] == 'x' || name[1] == 'X' ? strtoul(name + 2, NULL, 16) : strtoul(name + 1, NULL, 10);
+            int k = cp ? lp_utf8_put((uint32_t)cp, utf8) : 0;
+            utf8[k] = '\0';
+            if (k) rep = utf8;
+        } else if (!strcmp(name, "amp")) rep = "&";
+        else if (!strcmp(name, "lt")) rep = "<";
+        else if (!strcmp(name, "gt")) rep = ">";
+        else if (!strcmp(name, "quot")) rep = "\"";
+        else if (!strcmp(name, "apos")) rep = "'";
+        else rep = lp_entity_lookup(name);
+        if (!rep) {
+            *p++ = v[i++];
+            continue;
+        }
+        /* a replacement is never longer than its reference ("&#38;" -> "&", "&ndash;" -> 3 bytes) */
+        size_t rl = strlen(rep);
+        if (rl > len + 1) {
+            *p++ = v[i++];
+            continue;
+        }
+        memcpy(p, rep, rl);
+        p += rl;
+        i += len + 1;
+    }
+    *p = '\0';
+    return o;
+}
+
 static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri, int nb_ns,
                      const xmlChar **ns, int nb_attr, int nb_def, const xmlChar **attrs) {
     (void)prefix, (void)nb_ns, (void)ns, (void)nb_def;
@@ -133,7 +185,7 @@ static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, 
         for (int i = 0; i < nb_attr; i++) {
             const xmlChar *const *a = attrs + 5 * i;
             n->attrs[i].name = (const char *)a[0];
-            n->attrs[i].value = lp_arena_strndup(&s->arena, (const char *)a[3], (size_t)(a[4] - a[3]));
+            n->attrs[i].value = attr_value(&s->arena, (const char *)a[3], (size_t)(a[4] - a[3]));
             if (!n->attrs[i].value) {
                 oom(s);
                 return;

@@ -61,6 +61,15 @@ static void malformed_xml(void) {
     CHECK_CONTAINS(json_string_value(json_array_get(c.notes, 0)), "&notanentity;");
     lp_collect_free(&c);
 
+    /* references inside attribute values are resolved ("MATERIALS &amp; METHODS" is a MEDLINE label) */
+    c = parse_str("<?xml version=\"1.0\"?>\n<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>3</PMID><Article>"
+                  "<ArticleTitle>T</ArticleTitle><Abstract><AbstractText Label=\"MATERIALS &amp; METHODS &#8211; &#x3B1; &lt;x&gt;\">"
+                  "Text.</AbstractText></Abstract></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>",
+                  "attr.xml", LP_FMT_UNKNOWN);
+    CHECK_MSG(c.status == SL_OK, "%s", c.error);
+    CHECK_STR(jpath(json_array_get(c.docs, 0), "abstract.0.label"), "MATERIALS & METHODS \xE2\x80\x93 \xCE\xB1 <x>");
+    lp_collect_free(&c);
+
     /* XML of another vocabulary is refused by name */
     c = parse_str("<?xml version=\"1.0\"?><html><body/></html>", "page.xml", LP_FMT_UNKNOWN);
     CHECK(c.status == SL_ERR_UNSUPPORTED);
