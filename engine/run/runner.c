@@ -406,7 +406,7 @@ static job *job_create(runner *r, uint32_t idx, int attempt) {
         j->paths[k] = sli_xcalloc(s->inputs[k].n + 1, sizeof **j->paths);
         for (uint32_t i = 0; i < s->inputs[k].n; i++) j->paths[k][i] = pn_src_path(r->plan, &s->inputs[k].srcs[i]);
     }
-    j->stage = sli_xasprintf("%s/%u-%d", st_tmp_dir(r->store), idx, attempt);
+    j->stage = sli_xasprintf("%s/%x/%u-%d", st_tmp_dir(r->store), idx % ST_STAGING_FOLDERS, idx, attempt);
     char *name = safe_name(s->id);
     j->log_path = sli_xasprintf("%s/%s.log", r->log_dir, name);
     free(name);

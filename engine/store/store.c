@@ -303,6 +303,13 @@ static sl_status open_common(const char *workdir, int writable, st_store **out) 
         if (st == SL_OK) {
             sli_remove_tree(s->tmp);
             st = sli_mkdirs(s->tmp, 0755);
+            /* staging is spread over 16 folders: steps finishing at once then rarely wait for
+             * the same directory lock when their outputs are renamed into the store */
+            for (int i = 0; i < ST_STAGING_FOLDERS && st == SL_OK; i++) {
+                char *d = sli_xasprintf("%s/%x", s->tmp, i);
+                if (mkdir(d, 0755) != 0 && errno != EEXIST) st = sl_set_error(SL_ERR_IO, "%s: cannot create: %s", d, strerror(errno));
+                free(d);
+            }
         }
     }
     if (st == SL_OK) st = load_journal(s, writable);

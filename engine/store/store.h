@@ -50,7 +50,8 @@ sl_status st_open_readonly(const char *workdir, st_store **out);
 void st_close(st_store *s);
 
 const char *st_root(const st_store *s);     /* absolute path of the work directory */
-const char *st_tmp_dir(const st_store *s);
+const char *st_tmp_dir(const st_store *s);  /* holds ST_STAGING_FOLDERS folders named 0..f */
+#define ST_STAGING_FOLDERS 16
 const char *st_objects_dir(const st_store *s);
 
 /* Record for a cache key whose outputs are all present in the store, or NULL. */
