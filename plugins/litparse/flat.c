@@ -12,24 +12,31 @@ void lp_flat_reset(lp_flat *f) {
 }
 
 void lp_flat_text(lp_flat *f, const char *s, size_t n) {
-    if (f->err) return;
+    if (f->err || n == 0) return;
     if (lp_buf_reserve(&f->buf, n + 1) != 0) {
         f->err = 1;
         return;
     }
     char *o = f->buf.p + f->buf.n;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (lp_is_space(c)) {
+    size_t i = 0;
+    while (i < n) {
+        /* a run of white space becomes one owed space (none at the very start) */
+        if (lp_is_space((unsigned char)s[i])) {
+            do i++;
+            while (i < n && lp_is_space((unsigned char)s[i]));
             if (o != f->buf.p) f->pending = 1;
             continue;
         }
+        size_t j = i + 1;
+        while (j < n && !lp_is_space((unsigned char)s[j])) j++;
         if (f->pending) {
-            /* reserve covered n+1: a pending space plus at most n characters */
+            /* the reserve covered n+1: one owed space plus at most n characters */
             *o++ = ' ';
             f->pending = 0;
         }
-        *o++ = (char)c;
+        memcpy(o, s + i, j - i);
+        o += j - i;
+        i = j;
     }
     f->buf.n = (size_t)(o - f->buf.p);
     f->buf.p[f->buf.n] = '\0';

@@ -48,26 +48,42 @@ static void flat_math(lp_ctx *c, const lp_node *n) {
     }
 }
 
+unsigned lp_flat_classify(const char *name) {
+    lp_node n;
+    memset(&n, 0, sizeof n);
+    n.name = name;
+    unsigned f = LP_NF_SEEN;
+    if (is_any(&n, skip_inline)) f |= LP_NF_SKIP;
+    if (is_any(&n, block_inline)) f |= LP_NF_BLOCK;
+    if (!strcmp(name, "math")) f |= LP_NF_MATH;
+    if (!strcmp(name, "xref")) f |= LP_NF_XREF;
+    return f;
+}
+
+/* The flags of `k` for the default lists: from the parse when it classified names, else now. */
+static unsigned flags_of(const lp_node *k) { return k->flags & LP_NF_SEEN ? k->flags : lp_flat_classify(k->name); }
+
 void lp_flat_node(lp_ctx *c, lp_arena *a, const lp_node *n, const char *const *skip) {
     for (const lp_node *k = n->first; k; k = k->next) {
-        if (k->name && lp_is(k, "math")) {
-            flat_math(c, k);
-            continue;
-        }
         if (!k->name) {
             lp_flat_text(&c->flat, k->text, k->len);
             continue;
         }
-        if (is_any(k, skip ? skip : skip_inline)) continue;
-        int block = is_any(k, block_inline);
+        unsigned fl = flags_of(k);
+        if (fl & LP_NF_MATH) {
+            flat_math(c, k);
+            continue;
+        }
+        if (skip ? is_any(k, skip) : (fl & LP_NF_SKIP) != 0) continue;
+        int block = (fl & LP_NF_BLOCK) != 0;
         if (block) lp_flat_space(&c->flat);
-        if (lp_is(k, "xref") || (lp_is(k, "ref") && lp_attr_get(k, "target"))) {
+        if ((fl & LP_NF_XREF) || (lp_is(k, "ref") && lp_attr_get(k, "target"))) {
             /* JATS <xref rid="B1 B2" ref-type="bibr">, TEI <ref type="bibr" target="#b1"> */
             size_t s = lp_flat_start(&c->flat);
             lp_flat_node(c, a, k, skip);
             size_t e = lp_flat_end(&c->flat);
             const char *rid = lp_attr_get(k, "rid");
-            const char *type = lp_attr_get(k, lp_is(k, "xref") ? "ref-type" : "type");
+            const char *type = lp_attr_get(k, (fl & LP_NF_XREF) ? "ref-type" : "type");
             if (!rid) rid = lp_attr_get(k, "target");
             if (!rid || !*rid) {
                 lp_flat_mark(&c->flat, NULL, type, s, e);
@@ -887,7 +903,7 @@ static sl_status on_record(void *user, lp_node *rec, lp_arena *a) {
 
 sl_status lp_parse_jats(lp_ctx *c, lp_source *src) {
     static const char *const wrappers[] = {"pmc-articleset", "articles", NULL};
-    lp_xml_cfg cfg = {wrappers, on_record, c, c->opts ? c->opts->max_record_bytes : 0};
+    lp_xml_cfg cfg = {wrappers, on_record, c, c->opts ? c->opts->max_record_bytes : 0, lp_flat_classify};
     lp_xml_info info;
     sl_status st = lp_xml_parse(src, &cfg, &info);
     if (st != SL_OK) return st;

@@ -326,7 +326,7 @@ static sl_status on_record(void *user, lp_node *rec, lp_arena *a) {
 
 sl_status lp_parse_medline(lp_ctx *c, lp_source *src) {
     static const char *const wrappers[] = {"PubmedArticleSet", "MedlineCitationSet", "PubmedBookArticleSet", NULL};
-    lp_xml_cfg cfg = {wrappers, on_record, c, c->opts ? c->opts->max_record_bytes : 0};
+    lp_xml_cfg cfg = {wrappers, on_record, c, c->opts ? c->opts->max_record_bytes : 0, lp_flat_classify};
     lp_xml_info info;
     sl_status st = lp_xml_parse(src, &cfg, &info);
     if (st != SL_OK) return st;

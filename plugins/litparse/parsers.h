@@ -38,6 +38,16 @@ sl_status lp_parse_bibtex(lp_ctx *c, lp_source *src);
 sl_status lp_parse_delimited(lp_ctx *c, lp_source *src);
 sl_status lp_parse_text(lp_ctx *c, lp_source *src);
 
+/* Node flags the XML parsers ask lp_xml_parse to set (lp_flat_classify), so lp_flat_node tests bits. */
+enum {
+    LP_NF_SKIP = 1,    /* never part of running text (figures, tables, footnotes, graphics, tex-math) */
+    LP_NF_BLOCK = 2,   /* separates words (list items, paragraphs, breaks, labels, cells) */
+    LP_NF_MATH = 4,    /* MathML <math> */
+    LP_NF_XREF = 8,    /* JATS <xref> */
+    LP_NF_SEEN = 16    /* classified */
+};
+unsigned lp_flat_classify(const char *localname);
+
 /* The same XML tree walkers the JATS parser uses, for TEI-like mixed content: flatten the
  * children of `n` into `c->flat`, skipping elements named in `skip` (NULL-terminated). */
 void lp_flat_node(lp_ctx *c, lp_arena *a, const lp_node *n, const char *const *skip);

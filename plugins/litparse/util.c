@@ -247,19 +247,20 @@ int lp_utf8_put(uint32_t cp, char *o) {
 }
 
 size_t lp_norm_inplace(char *s, size_t n) {
-    size_t o = 0;
-    int space = 1; /* drops leading space */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (lp_is_space(c)) {
-            if (!space) s[o++] = ' ';
-            space = 1;
-        } else {
-            s[o++] = (char)c;
-            space = 0;
+    size_t o = 0, i = 0;
+    while (i < n) {
+        if (lp_is_space((unsigned char)s[i])) {
+            do i++;
+            while (i < n && lp_is_space((unsigned char)s[i]));
+            if (o && i < n) s[o++] = ' ';
+            continue;
         }
+        size_t j = i + 1;
+        while (j < n && !lp_is_space((unsigned char)s[j])) j++;
+        if (o != i) memmove(s + o, s + i, j - i);
+        o += j - i;
+        i = j;
     }
-    if (o && s[o - 1] == ' ') o--;
     return o;
 }
 

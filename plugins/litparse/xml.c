@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK (64 * 1024)
 #define DEFAULT_RECORD_LIMIT ((size_t)256 << 20)
 
 typedef struct parse_state {
@@ -25,8 +24,14 @@ typedef struct parse_state {
     int rec_depth;        /* depth of record elements (1 or 2), 0 before the root */
     lp_node *cur;         /* innermost open element of the current record, or NULL */
     sl_status status;     /* first failure */
-    int at_end;           /* the source is exhausted; libxml2 is told so */
+    int at_end;           /* the source is exhausted */
+    int check_utf8;       /* validate UTF-8 as it is read */
+    unsigned char carry[4]; /* the start of a UTF-8 sequence cut by a read boundary */
+    size_t ncarry;
+    uint64_t offset, lines; /* bytes and lines handed to libxml2 so far */
     const char *open_name[256]; /* open elements (libxml2 refuses deeper nesting) */
+    const void *ckey[512];      /* classify() answers by interned name pointer */
+    unsigned cval[512];
     unsigned open_line[256];
     char msg[1024];
     size_t limit;
@@ -86,7 +91,7 @@ static void flush_text(parse_state *s) {
 
 static void add_text(parse_state *s, const char *ch, size_t len) {
     if (!s->cur || s->status != SL_OK) return;
-    if (s->text.n == 0) s->text_line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+    if (s->text.n == 0) s->text_line = s->cur->line;
     if (s->text.n + len > s->limit || s->arena.used > s->limit - s->text.n - len) {
         fail_at(s, SL_ERR_RANGE, "record exceeds the %zu MiB per-record memory limit", s->limit >> 20);
         return;
@@ -146,6 +151,19 @@ static char *attr_value(lp_arena *a, const char *v, size_t n) {
     return o;
 }
 
+/* classify() through a small cache keyed by the dictionary-interned name pointer. */
+static unsigned classify(parse_state *s, const char *name) {
+    size_t h = ((uintptr_t)name >> 3) & 511;
+    for (size_t k = 0; k < 8; k++, h = (h + 1) & 511) {
+        if (s->ckey[h] == name) return s->cval[h];
+        if (!s->ckey[h]) {
+            s->ckey[h] = name;
+            return s->cval[h] = s->cfg->classify(name);
+        }
+    }
+    return s->cfg->classify(name);
+}
+
 static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri, int nb_ns,
                      const xmlChar **ns, int nb_attr, int nb_def, const xmlChar **attrs) {
     (void)prefix, (void)nb_ns, (void)ns, (void)nb_def;
@@ -175,6 +193,7 @@ static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, 
     /* names and URIs are interned in the parser's dictionary and outlive the record */
     n->name = (const char *)localname;
     n->ns = (const char *)uri;
+    if (s->cfg->classify) n->flags = classify(s, (const char *)localname);
     n->line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
     if (nb_attr > 0) {
         n->attrs = lp_arena_alloc(&s->arena, (size_t)nb_attr * sizeof *n->attrs);
@@ -280,7 +299,8 @@ static void on_serror(void *ud, xmlErrorPtr err) {
     }
     if (s->status != SL_OK) return;
     s->status = SL_ERR_PARSE;
-    if (s->at_end && s->depth > 0 && s->depth <= 256) {
+    int consumed = s->ctxt && s->ctxt->input && s->ctxt->input->cur && s->ctxt->input->cur >= s->ctxt->input->end;
+    if (s->at_end && consumed && s->depth > 0 && s->depth <= 256) {
         /* libxml2 says "Extra content" or "Premature end" here; name what is left open instead */
         snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: the file ends inside <%s> opened at line %u (truncated?)",
                  lp_source_name(s->src), err->line, err->int2, s->open_name[s->depth - 1], s->open_line[s->depth - 1]);
@@ -294,6 +314,74 @@ static void utf8_error(parse_state *s, uint64_t line, uint64_t off, unsigned cha
     s->status = SL_ERR_PARSE;
     snprintf(s->msg, sizeof s->msg, "%s:%llu: invalid UTF-8 at byte offset %llu (byte 0x%02X)%s", lp_source_name(s->src),
              (unsigned long long)line, (unsigned long long)off, byte, lp_source_gz(s->src) ? " of the decompressed stream" : "");
+}
+
+/* libxml2's input: read the source, check UTF-8 on the way (exact byte offsets in messages). */
+static int io_read(void *ctx, char *out, int len) {
+    parse_state *s = ctx;
+    if (s->status != SL_OK || s->at_end) return s->status != SL_OK ? -1 : 0;
+    long k = lp_source_read(s->src, out, (size_t)len);
+    if (k < 0) {
+        if (s->status == SL_OK) {
+            s->status = sl_last_status();
+            snprintf(s->msg, sizeof s->msg, "%s", sl_last_error());
+        }
+        return -1;
+    }
+    unsigned char *buf = (unsigned char *)out;
+    size_t n = (size_t)k;
+    if (k == 0) {
+        s->at_end = 1;
+        if (s->check_utf8 && s->ncarry) {
+            utf8_error(s, s->lines, s->offset - s->ncarry, s->carry[0]);
+            return -1;
+        }
+        return 0;
+    }
+    if (s->check_utf8) {
+        size_t skip = 0, bad;
+        if (s->ncarry) {
+            /* finish the sequence cut by the previous read */
+            size_t seq = s->carry[0] >= 0xF0 ? 4 : s->carry[0] >= 0xE0 ? 3 : 2;
+            size_t need = seq - s->ncarry, take = need <= n ? need : n, t2;
+            unsigned char tmp[8];
+            memcpy(tmp, s->carry, s->ncarry);
+            memcpy(tmp + s->ncarry, buf, take);
+            bad = lp_utf8_check(tmp, s->ncarry + take, take < need, &t2);
+            if (bad < s->ncarry + take) {
+                utf8_error(s, s->lines, s->offset - s->ncarry + bad, tmp[bad]);
+                return -1;
+            }
+            if (take < need) {
+                memcpy(s->carry + s->ncarry, buf, take);
+                s->ncarry += take;
+                skip = n;
+            } else {
+                s->ncarry = 0;
+                skip = need;
+            }
+        }
+        if (skip < n) {
+            size_t tail = 0;
+            bad = lp_utf8_check(buf + skip, n - skip, 1, &tail) + skip;
+            if (bad < n) {
+                uint64_t ln = s->lines;
+                for (size_t i = 0; i < bad; i++) ln += buf[i] == '\n';
+                utf8_error(s, ln, s->offset + bad, buf[bad]);
+                return -1;
+            }
+            s->ncarry = tail;
+            if (tail) memcpy(s->carry, buf + n - tail, tail);
+        }
+        for (const unsigned char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) s->lines++;
+    }
+    s->offset += n;
+    return (int)n;
+}
+
+static int io_close(void *ctx) {
+    (void)ctx;
+    return 0;
 }
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -353,107 +441,29 @@ sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info)
     sax.externalSubset = NULL; /* the external DTD is never read */
     sax.serror = on_serror;
 
-    unsigned char *buf = malloc(CHUNK);
-    if (!buf) return sl_set_error(SL_ERR_NOMEM, "out of memory parsing %s", lp_source_name(src));
-
     const unsigned char *peek;
     size_t npeek;
     sl_status st = lp_source_peek(src, 4096, &peek, &npeek);
-    if (st != SL_OK) {
-        free(buf);
-        return st;
-    }
+    if (st != SL_OK) return st;
     char enc[32];
     declared_encoding(peek, npeek, enc, sizeof enc);
     int utf16 = npeek >= 2 && ((peek[0] == 0xFE && peek[1] == 0xFF) || (peek[0] == 0xFF && peek[1] == 0xFE));
     /* check UTF-8 ourselves (exact byte offsets); other declared encodings are libxml2's job */
     int check_utf8 = !utf16 && (enc[0] == '\0' || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0);
 
-    uint64_t offset = 0, lines = 1;
-    unsigned char carry[4];
-    size_t ncarry = 0;
-    long k = lp_source_read(src, buf, CHUNK);
-    if (k < 0) {
-        free(buf);
-        return sl_last_status();
-    }
-    if (k == 0) {
-        free(buf);
-        return sl_set_error(SL_ERR_PARSE, "%s: empty file (expected an XML document)", lp_source_name(src));
-    }
-    s.ctxt = xmlCreatePushParserCtxt(&sax, &s, NULL, 0, lp_source_name(src));
-    if (!s.ctxt) {
-        free(buf);
-        return sl_set_error(SL_ERR_NOMEM, "%s: cannot create an XML parser", lp_source_name(src));
-    }
+    s.check_utf8 = check_utf8;
+    s.lines = 1;
+    if (npeek == 0) return sl_set_error(SL_ERR_PARSE, "%s: empty file (expected an XML document)", lp_source_name(src));
+    /* a pull parser reading through io_read: faster than feeding a push parser chunks */
+    s.ctxt = xmlCreateIOParserCtxt(&sax, &s, io_read, io_close, &s, XML_CHAR_ENCODING_NONE);
+    if (!s.ctxt) return sl_set_error(SL_ERR_NOMEM, "%s: cannot create an XML parser", lp_source_name(src));
+    if (s.ctxt->input) s.ctxt->input->filename = (char *)xmlStrdup((const xmlChar *)lp_source_name(src));
     /* no network, no DTD loading, no entity substitution, no XInclude, keep libxml2's size limits */
     xmlCtxtUseOptions(s.ctxt, XML_PARSE_NONET | XML_PARSE_NOXINCNODE);
     s.ctxt->replaceEntities = 0;
     s.ctxt->loadsubset = 0;
     s.ctxt->validate = 0;
-
-    while (s.status == SL_OK) {
-        size_t n = (size_t)k;
-        if (check_utf8) {
-            size_t skip = 0, bad;
-            if (ncarry) {
-                /* finish the sequence cut by the previous chunk boundary */
-                size_t seq = carry[0] >= 0xF0 ? 4 : carry[0] >= 0xE0 ? 3 : 2;
-                size_t need = seq - ncarry, take = need <= n ? need : n, t2;
-                unsigned char tmp[8];
-                memcpy(tmp, carry, ncarry);
-                memcpy(tmp + ncarry, buf, take);
-                bad = lp_utf8_check(tmp, ncarry + take, take < need, &t2);
-                if (bad < ncarry + take) {
-                    utf8_error(&s, lines, offset - ncarry + bad, tmp[bad]);
-                    break;
-                }
-                if (take < need) {
-                    memcpy(carry + ncarry, buf, take);
-                    ncarry += take;
-                    skip = n;
-                } else {
-                    ncarry = 0;
-                    skip = need;
-                }
-            }
-            if (skip < n) {
-                size_t tail = 0;
-                bad = lp_utf8_check(buf + skip, n - skip, 1, &tail) + skip;
-                if (bad < n) {
-                    uint64_t ln = lines;
-                    for (size_t i = 0; i < bad; i++) ln += buf[i] == '\n';
-                    utf8_error(&s, ln, offset + bad, buf[bad]);
-                    break;
-                }
-                ncarry = tail;
-                if (tail) memcpy(carry, buf + n - tail, tail);
-            }
-            for (const unsigned char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) lines++;
-        }
-        offset += n;
-        int rc = xmlParseChunk(s.ctxt, (const char *)buf, (int)n, 0);
-        if (s.status != SL_OK) break;
-        if (rc != 0 && s.status == SL_OK) {
-            fail_at(&s, SL_ERR_PARSE, "malformed XML (libxml2 error %d)", rc);
-            break;
-        }
-        k = lp_source_read(src, buf, CHUNK);
-        if (k < 0) {
-            fail_msg(&s, sl_last_status(), sl_last_error());
-            break;
-        }
-        if (k == 0) {
-            if (check_utf8 && ncarry) {
-                utf8_error(&s, lines, offset - ncarry, carry[0]);
-                break;
-            }
-            s.at_end = 1;
-            rc = xmlParseChunk(s.ctxt, NULL, 0, 1);
-            if (rc != 0 && s.status == SL_OK) fail_at(&s, SL_ERR_PARSE, "malformed XML (libxml2 error %d)", rc);
-            break;
-        }
-    }
+    xmlParseDocument(s.ctxt);
     if (s.status == SL_OK && s.depth > 0 && s.depth <= 256)
         fail_at(&s, SL_ERR_PARSE, "malformed XML: the file ends inside <%s> opened at line %u (truncated?)", s.open_name[s.depth - 1],
                 s.open_line[s.depth - 1]);
@@ -462,7 +472,6 @@ sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info)
 
     xmlFreeParserCtxt(s.ctxt);
     s.ctxt = NULL;
-    free(buf);
     lp_buf_free(&s.text);
     lp_arena_free(&s.arena);
     if (s.status != SL_OK) return sl_set_error(s.status, "%s", s.msg);

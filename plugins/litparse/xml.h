@@ -25,6 +25,7 @@ struct lp_node {
     lp_attr *attrs;
     unsigned nattrs;
     unsigned line;      /* line of the start tag (or of the text) */
+    unsigned flags;     /* elements: what lp_xml_cfg.classify said of the name (0 without one) */
     lp_node *parent, *first, *last, *next;
 };
 
@@ -41,6 +42,10 @@ typedef struct lp_xml_cfg {
     /* Most bytes one record may occupy in memory (tree + what the callback allocates);
      * 0 = 256 MiB. */
     size_t max_record_bytes;
+    /* Optional: flags for an element local name, stored in lp_node.flags. Called once per
+     * distinct name per parse (the answers are cached), so tree walkers test bits instead of
+     * comparing strings. */
+    unsigned (*classify)(const char *localname);
 } lp_xml_cfg;
 
 /* Results of a parse beyond its status. */

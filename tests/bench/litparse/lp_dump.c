@@ -25,6 +25,18 @@ static sl_status emit(void *user, lp_doc *d) {
     return SL_OK;
 }
 
+/* The process's own peak resident set (VmHWM), which starts at exec; getrusage's ru_maxrss would
+ * also count the memory of the process that forked us. -1 when unknown. */
+static long peak_rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kib = strtol(line + 6, NULL, 10);
+    if (f) fclose(f);
+    return kib;
+}
+
 static void note(void *user, const char *msg) {
     (void)user;
     fprintf(stderr, "note: %s\n", msg);
@@ -59,7 +71,7 @@ int main(int argc, char **argv) {
             }
         }
     }
-    if (quiet) fprintf(stderr, "%zu documents\n", o.docs);
+    if (quiet) fprintf(stderr, "%zu documents, peak RSS %ld KiB\n", o.docs, peak_rss_kib());
     lp_buf_free(&o.line);
     return rc;
 }
