@@ -182,8 +182,54 @@ static void check_rng(void) {
         }
 }
 
+/* Deterministic mode: the backward of attention (and the reductions around it) twice on the
+ * same inputs gives the same bits. */
+static void check_determinism(void) {
+    int64_t B = 4, H = 12, T = 512, D = 64, C = H * D;
+    int64_t s3[3] = { B, T, 3 * C }, sc[3] = { B, T, C }, sl[3] = { B, H, T }, sw[2] = { C, C }, sv[1] = { C },
+            srow[1] = { B * T };
+    sl_tensor *qkv = dev(SL_BF16, 3, s3), *dout = dev(SL_BF16, 3, sc), *out = dev(SL_BF16, 3, sc),
+              *lse = dev(SL_F32, 3, sl), *w = dev(SL_BF16, 2, sw), *lw = dev(SL_BF16, 1, sv), *mu = dev(SL_F32, 1, srow),
+              *rs = dev(SL_F32, 1, srow), *ln = dev(SL_BF16, 3, sc);
+    randn(gpu, qkv, 1.0f); randn(gpu, dout, 1.0f); randn(gpu, w, 0.05f); randn(gpu, lw, 1.0f);
+    sl_tensor *q, *k, *v;
+    OK(sl_tensor_slice(qkv, 2, 0, C, &q)); OK(sl_tensor_slice(qkv, 2, C, C, &k)); OK(sl_tensor_slice(qkv, 2, 2 * C, C, &v));
+    sl_attention_opts o = { (int)H, true, 0.0f };
+    sl_tensor *res[2][3];
+    sl_ctx_set_deterministic(gpu, true);
+    for (int run = 0; run < 2; run++) {
+        sl_tensor *dqkv = dev(SL_BF16, 3, s3), *dw = dev(SL_BF16, 2, sw), *dlw = dev(SL_BF16, 1, sv);
+        OK(sl_tensor_zero(gpu, dqkv)); OK(sl_tensor_zero(gpu, dw)); OK(sl_tensor_zero(gpu, dlw));
+        sl_tensor *dq, *dk, *dv;
+        OK(sl_tensor_slice(dqkv, 2, 0, C, &dq)); OK(sl_tensor_slice(dqkv, 2, C, C, &dk)); OK(sl_tensor_slice(dqkv, 2, 2 * C, C, &dv));
+        OK(sl_attention(gpu, out, lse, q, k, v, NULL, &o));
+        OK(sl_attention_backward(gpu, dq, dk, dv, dout, q, k, v, NULL, out, lse, &o));
+        OK(sl_linear_backward(gpu, NULL, dw, NULL, dout, out, w));
+        OK(sl_layernorm(gpu, ln, mu, rs, out, lw, NULL, 1e-5f));
+        OK(sl_layernorm_backward(gpu, NULL, dlw, NULL, dout, out, lw, mu, rs));
+        res[run][0] = dqkv; res[run][1] = dw; res[run][2] = dlw;
+        sl_tensor_destroy(dq); sl_tensor_destroy(dk); sl_tensor_destroy(dv);
+    }
+    sl_ctx_set_deterministic(gpu, false);
+    const char *what[3] = { "attention_backward dqkv", "linear_backward dweight", "layernorm_backward dweight" };
+    for (int i = 0; i < 3; i++) {
+        size_t n = sl_tensor_nbytes(res[0][i]);
+        char *a = malloc(n), *b = malloc(n);
+        OK(sl_tensor_to_host(gpu, res[0][i], a, n));
+        OK(sl_tensor_to_host(gpu, res[1][i], b, n));
+        bool same = !memcmp(a, b, n);
+        if (!same) failures++;
+        printf("CHECK deterministic %-28s twice, bit-identical %s\n", what[i], same ? "ok" : "FAIL");
+        free(a); free(b);
+        sl_tensor_destroy(res[0][i]); sl_tensor_destroy(res[1][i]);
+    }
+    sl_tensor *ts[] = { qkv, dout, out, lse, w, lw, mu, rs, ln, q, k, v };
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) sl_tensor_destroy(ts[i]);
+}
+
 static int cmd_check(void) {
     check_rng();
+    check_determinism();
     /* GEMM (cuBLASLt bf16, f32 accumulation) */
     int64_t sa[2] = { 300, 136 }, sb[2] = { 136, 200 }, sc[2] = { 300, 200 };
     sl_tensor *ga, *ha, *gb, *hb;
@@ -252,6 +298,9 @@ static int cmd_check(void) {
     /* attention through the tensor-core kernels: head dims 64 and 128, ragged T, masks */
     check_attention(2, 4, 200, 64, true, false);
     check_attention(2, 4, 200, 64, false, true);
+    sl_ctx_set_deterministic(gpu, true); /* the two-kernel backward too (the context allows atomics) */
+    check_attention(2, 4, 200, 64, true, true);
+    sl_ctx_set_deterministic(gpu, false);
     check_attention(2, 2, 130, 128, true, true);
     check_attention(1, 12, 1024, 64, true, false);
     printf("RESULT check failures=%d\n", failures);
