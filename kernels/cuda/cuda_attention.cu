@@ -516,24 +516,6 @@ __global__ void __launch_bounds__(128) fa_fwd_kernel(T *out, float *lse, const T
         }
 }
 
-/* Shared bytes of the dK/dV kernel before its optional dS^T tile (16-byte aligned). */
-__host__ __device__ constexpr size_t fa_bwd_kv_base_smem(int D) {
-    return ((size_t)6 * TILE * (D + 8) * 2 + 4 * TILE * sizeof(float) + TILE + 15) / 16 * 16;
-}
-
-/* dq (strided, bf16/f16) += scale * acc (f32, (B*H, T, D)). */
-template <typename T, int D>
-__global__ void dq_finish_kernel(T *dq, const float *acc, att_geom g, int64_t dq_bs, int64_t dq_rs) {
-    int64_t n = g.B * g.H * g.T * (D / 2);
-    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        int64_t d2 = i % (D / 2), row = i / (D / 2), t = row % g.T, bh = row / g.T, b = bh / g.H, h = bh % g.H;
-        T *p = dq + b * dq_bs + t * dq_rs + h * D + 2 * d2;
-        float2 old = unpack2<T>(*(uint32_t *)p);
-        const float *a = acc + row * D + 2 * d2;
-        *(uint32_t *)p = pack2<T>(old.x + a[0] * g.scale, old.y + a[1] * g.scale);
-    }
-}
-
 /* Add a 16 x D fragment accumulator (rows row0 + lane/4 (+8)) into a strided bf16/f16 matrix. */
 template <typename T, int D>
 __device__ __forceinline__ void add_rows(T *base, int64_t rs, int64_t r_lo, int64_t nrows, const float acc[D / 8][4],
@@ -552,22 +534,18 @@ __device__ __forceinline__ void add_rows(T *base, int64_t rs, int64_t r_lo, int6
     }
 }
 
-/* dK, dV for one key tile: S^T = K Q^T, P^T, dV += P^T dO, dP^T = V dO^T, dS^T, dK += dS^T Q.
- * With DQ_ATOMIC (non-deterministic contexts) the same pass also adds dQ = dS K of each query
- * tile into an f32 accumulator with atomics (FlashAttention-2's schedule), and no dQ kernel runs:
- * dS^T goes through shared memory to be read back transposed. */
-template <typename T, int D, bool DQ_ATOMIC>
+/* dK, dV for one key tile: S^T = K Q^T, P^T, dV += P^T dO, dP^T = V dO^T, dS^T, dK += dS^T Q. */
+template <typename T, int D>
 __global__ void __launch_bounds__(128) fa_bwd_kv_kernel(T *dk, T *dv, const T *q, const T *k, const T *v,
                                                         const T *dout, const float *lse, const float *di, att_geom g,
                                                         int nqt, int64_t dk_bs, int64_t dk_rs, int64_t dv_bs,
-                                                        int64_t dv_rs, float *dq_acc) {
+                                                        int64_t dv_rs) {
     extern __shared__ __align__(16) unsigned char smem[];
     const int LD = D + 8;
-    const bool PRE = D <= 64 && !DQ_ATOMIC; /* the dQ product needs the registers */
+    const bool PRE = D <= 64;
     T *sK = (T *)smem, *sV = sK + TILE * LD, *sQ = sV + TILE * LD, *sO = sQ + 2 * TILE * LD;
     float *sL = (float *)(sO + 2 * TILE * LD), *sD = sL + 2 * TILE;
     uint8_t *sMk = (uint8_t *)(sD + 2 * TILE);
-    T *sS = (T *)(smem + fa_bwd_kv_base_smem(D)); /* dS^T [key][query], DQ_ATOMIC only */
     int64_t BH = g.B * g.H, bh = blockIdx.x % BH, b = bh / g.H, h = bh % g.H;
     int kt = (int)(blockIdx.x / BH); /* causal: the first key tiles see the most queries */
     int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -649,44 +627,6 @@ __global__ void __launch_bounds__(128) fa_bwd_kv_kernel(T *dk, T *dv, const T *q
                 st[nb][e] = st[nb][e] * (dp[nb][e] - cD[col]);
             }
         mm_p_x_tile<T, D>(gk, st, cQ, lane);
-        if (DQ_ATOMIC) {
-            /* dS^T to shared memory, then each warp takes 16 queries: dQ(16 x D) = dS(16 x 64 keys) K */
-#pragma unroll
-            for (int nb = 0; nb < 8; nb++) {
-                int col = nb * 8 + ((lane & 3) << 1);
-                *(uint32_t *)(sS + rlo * LD + col) = pack2<T>(st[nb][0], st[nb][1]);
-                *(uint32_t *)(sS + (rlo + 8) * LD + col) = pack2<T>(st[nb][2], st[nb][3]);
-            }
-            __syncthreads();
-            float dqp[D / 8][4];
-#pragma unroll
-            for (int x = 0; x < D / 8; x++) dqp[x][0] = dqp[x][1] = dqp[x][2] = dqp[x][3] = 0.0f;
-#pragma unroll
-            for (int kk = 0; kk < 4; kk++) {
-                uint32_t a[4];
-                ldsm_x4_t(a, sS + (kk * 16 + (lane & 7) + ((lane >> 4) << 3)) * LD + warp * 16 +
-                                 (((lane >> 3) & 1) << 3));
-#pragma unroll
-                for (int dn = 0; dn < D / 16; dn++) {
-                    uint32_t bf[4];
-                    frag_b_kn<LD>(bf, sK, kk * 16, dn * 16, lane);
-                    mma16816<T>(dqp[2 * dn], a, bf[0], bf[1]);
-                    mma16816<T>(dqp[2 * dn + 1], a, bf[2], bf[3]);
-                }
-            }
-#pragma unroll
-            for (int r = 0; r < 2; r++) {
-                int64_t qi = q0 + warp * 16 + (lane >> 2) + 8 * r;
-                if (qi >= g.T) continue;
-                float *dst = dq_acc + (bh * g.T + qi) * D;
-#pragma unroll
-                for (int x = 0; x < D / 8; x++) {
-                    int col = x * 8 + ((lane & 3) << 1);
-                    atomicAdd(dst + col, dqp[x][2 * r]);
-                    atomicAdd(dst + col + 1, dqp[x][2 * r + 1]);
-                }
-            }
-        }
         __syncthreads();
     }
     if (dk) add_rows<T, D>(dk + b * dk_bs + h * D, dk_rs, k0 + rlo, g.T, gk, g.scale, lane);
@@ -784,9 +724,7 @@ __global__ void __launch_bounds__(128) fa_bwd_q_kernel(T *dq, const T *q, const 
 /* ============================================================ dispatch */
 
 static size_t fa_fwd_smem(int D, int MB) { return (size_t)(4 + MB) * TILE * (D + 8) * 2 + 2 * TILE; }
-static size_t fa_bwd_kv_smem(int D, bool dq_atomic) {
-    return fa_bwd_kv_base_smem(D) + (dq_atomic ? (size_t)TILE * (D + 8) * 2 : 0);
-}
+static size_t fa_bwd_kv_smem(int D) { return (size_t)6 * TILE * (D + 8) * 2 + 4 * TILE * sizeof(float) + TILE; }
 static size_t fa_bwd_q_smem(int D) { return (size_t)6 * TILE * (D + 8) * 2 + 2 * TILE; }
 
 /* Raise a kernel's dynamic shared-memory limit once (idempotent, so a race is harmless). */
@@ -927,39 +865,26 @@ sl_status cu_attention_backward(sli_stream *s, sl_tensor *dq, sl_tensor *dk, sl_
         rs[i] = gs[i]->strides[1] / es;
         if (!rows_ok(gs[i]->data, bs[i], rs[i], 2, 4)) grads_tc = false;
     }
-    bool tc = use_tc(g, q->dtype, q, k, v) && grads_tc && rows_ok(dout->data, 0, g.C, 8, 16);
-    /* dQ through f32 atomics when the context allows run-to-run variation (head dim 64) */
-    bool dq_atomic = tc && dq && !s->state->deterministic && g.D == 64;
-    size_t di_bytes = ((size_t)(BH * g.T) * sizeof(float) + 255) & ~(size_t)255;
-    size_t acc_bytes = dq_atomic ? (size_t)(BH * g.T * g.D) * sizeof(float) : 0;
-    char *ws = (char *)cu_scratch(s, di_bytes + acc_bytes);
-    if (!ws) return SL_ERR_NOMEM;
-    float *di = (float *)ws, *dq_acc = dq_atomic ? (float *)(ws + di_bytes) : NULL;
-    if (dq_atomic) CU_TRY(cu_check(cudaMemsetAsync(dq_acc, 0, acc_bytes, s->stream), "attention_backward"));
+    float *di = (float *)cu_scratch(s, (size_t)(BH * g.T) * sizeof(float));
+    if (!di) return SL_ERR_NOMEM;
     CU_FLOAT_SWITCH(q->dtype, "attention_backward", TT, {
         att_di_kernel<TT><<<cu_blocks(BH * g.T, 256, (int64_t)s->sm_count * 16), 256, 0, s->stream>>>(
             di, (const TT *)dout->data, (const TT *)out->data, g.B, g.T, g.H, g.D);
     })
     CU_TRY(cu_launched("attention_backward"));
+    bool tc = use_tc(g, q->dtype, q, k, v) && grads_tc && rows_ok(dout->data, 0, g.C, 8, 16);
     if (tc) {
         int nt = (int)((g.T + TILE - 1) / TILE);
         if ((int64_t)nt * BH > INT_MAX) return sl_set_error(SL_ERR_UNSUPPORTED, "attention_backward: grid too large");
         unsigned grid = (unsigned)(nt * BH);
-        size_t smkv = fa_bwd_kv_smem((int)g.D, dq_atomic), smq = fa_bwd_q_smem((int)g.D);
-        unsigned fgrid = cu_blocks(BH * g.T * g.D / 2, 256, (int64_t)s->sm_count * 16);
+        size_t smkv = fa_bwd_kv_smem((int)g.D), smq = fa_bwd_q_smem((int)g.D);
 #define FA_BWD(TT, DD) do { \
         const TT *qp = (const TT *)q->data, *kp = (const TT *)k->data, *vp = (const TT *)v->data, \
                  *op = (const TT *)dout->data; \
         const float *lp = (const float *)lse->data; \
-        TT *dkp = dk ? (TT *)dk->data : NULL, *dvp = dv ? (TT *)dv->data : NULL; \
-        if (dq_atomic) { static bool done; CU_TRY(smem_limit(fa_bwd_kv_kernel<TT, DD, DD == 64>, smkv, &done)); \
-            fa_bwd_kv_kernel<TT, DD, DD == 64><<<grid, 128, smkv, s->stream>>>(dkp, dvp, qp, kp, vp, op, lp, di, g, nt, \
-                bs[1], rs[1], bs[2], rs[2], dq_acc); \
-            dq_finish_kernel<TT, DD><<<fgrid, 256, 0, s->stream>>>((TT *)dq->data, dq_acc, g, bs[0], rs[0]); \
-            break; } \
-        if (dk || dv) { static bool done; CU_TRY(smem_limit(fa_bwd_kv_kernel<TT, DD, false>, smkv, &done)); \
-            fa_bwd_kv_kernel<TT, DD, false><<<grid, 128, smkv, s->stream>>>(dkp, dvp, qp, kp, vp, op, lp, di, g, nt, \
-                bs[1], rs[1], bs[2], rs[2], NULL); } \
+        if (dk || dv) { static bool done; CU_TRY(smem_limit(fa_bwd_kv_kernel<TT, DD>, smkv, &done)); \
+            fa_bwd_kv_kernel<TT, DD><<<grid, 128, smkv, s->stream>>>(dk ? (TT *)dk->data : NULL, \
+                dv ? (TT *)dv->data : NULL, qp, kp, vp, op, lp, di, g, nt, bs[1], rs[1], bs[2], rs[2]); } \
         if (dq) { static bool done; CU_TRY(smem_limit(fa_bwd_q_kernel<TT, DD>, smq, &done)); \
             fa_bwd_q_kernel<TT, DD><<<grid, 128, smq, s->stream>>>((TT *)dq->data, qp, kp, vp, op, lp, di, g, nt, \
                                                                    bs[0], rs[0]); } } while (0)
