@@ -298,7 +298,7 @@ static int cmd_check(void) {
     /* attention through the tensor-core kernels: head dims 64 and 128, ragged T, masks */
     check_attention(2, 4, 200, 64, true, false);
     check_attention(2, 4, 200, 64, false, true);
-    sl_ctx_set_deterministic(gpu, true); /* the two-kernel backward too (the context allows atomics) */
+    sl_ctx_set_deterministic(gpu, true); /* the same kernels must serve a deterministic context */
     check_attention(2, 4, 200, 64, true, true);
     sl_ctx_set_deterministic(gpu, false);
     check_attention(2, 2, 130, 128, true, true);
