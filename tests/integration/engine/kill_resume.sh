@@ -45,7 +45,7 @@ check_store() {
     local h; h=$(basename "$obj"); h=${h%%.*}
     [ "$(sha256sum "$obj" | cut -c1-64)" = "$h" ] || { fail "half-written or corrupt store object $obj"; return; }
   done
-  [ -z "$(ls -A "$wd/tmp" 2>/dev/null)" ] || fail "$wd/tmp should be empty after a completed run"
+  [ -z "$(find "$wd/tmp" -mindepth 2 2>/dev/null)" ] || fail "$wd/tmp should hold no staged files after a completed run"
   awk -F'\t' '$1 != "R1" || length($2) != 64 { bad = 1 } END { exit bad }' "$wd/journal" || fail "journal has a broken record"
 }
 
