@@ -15,8 +15,12 @@ BUILD=$(realpath "${1:?usage: run_bench.sh BUILD_DIR}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCILOOP="$BUILD/bin/sciloop"
 export SCILOOP_PLUGIN_PATH="$BUILD/tests/plugins-engine/good"
-WORK=${WORK:-$BUILD/bench-engine}
-rm -rf "$WORK" && mkdir -p "$WORK/floor" && cd "$WORK"
+# A fresh folder per run, deleted at the end: on ext4, creating many files right after deleting
+# many is several times slower (the inode allocator avoids recently freed inodes), which would
+# measure the last run's clean-up instead of this run.
+WORK=$(mktemp -d "${WORK:-$BUILD}/bench-engine.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 timed() { local t0; t0=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - t0 )); }
@@ -28,14 +32,16 @@ python3 "$HERE/gen_dag.py" 10000 d10k.xml Snakefile
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), work dir on $(df -T . | awk 'NR==2 {print $2}'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-cc -O2 -o fs_floor "$HERE/fs_floor.c"
-floor=$(./fs_floor "$WORK/floor" 100000); rm -rf "$WORK/floor"
-echo "file-system floor here (create, write, stat, read, rename one small file): ${floor} µs/file"
 ms=$(timed "$SCILOOP" run -q --executor inline --jobs "$(nproc)" d100k.xml --workdir w100k)
 inline_us=$(awk -v ms="$ms" 'BEGIN {printf "%.1f", ms * 1000 / 100001}')
 echo "inline, 100,001 steps, plan + run:  ${ms} ms  = ${inline_us} µs/step   (bar <= 20)"
 ms=$(timed "$SCILOOP" run -q --executor inline --jobs "$(nproc)" d100k.xml --workdir w100k)
 echo "inline, 100,001 steps, all cached:  ${ms} ms  = $(awk -v ms="$ms" 'BEGIN {printf "%.1f", ms * 1000 / 100001}') µs/step"
+
+cc -O2 -o fs_floor "$HERE/fs_floor.c"
+mkdir floor
+floor=$(./fs_floor "$WORK/floor" 100000)
+echo "file-system floor here (create, write, stat, read, rename one small file): ${floor} µs/file"
 
 plan_ms=$(timed "$SCILOOP" validate d1m.xml)
 peak=$( { /usr/bin/time -f "%M" "$SCILOOP" validate d1m.xml >/dev/null; } 2>&1 | tail -1)
