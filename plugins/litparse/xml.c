@@ -470,6 +470,11 @@ sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info)
     if (s.status == SL_OK && !info->root[0])
         fail_at(&s, SL_ERR_PARSE, "no root element (the file holds no XML document)");
 
+    /* some internal-subset declarations make libxml2 build a document node the context does not own */
+    if (s.ctxt->myDoc) {
+        xmlFreeDoc(s.ctxt->myDoc);
+        s.ctxt->myDoc = NULL;
+    }
     xmlFreeParserCtxt(s.ctxt);
     s.ctxt = NULL;
     lp_buf_free(&s.text);
