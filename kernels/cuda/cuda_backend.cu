@@ -234,6 +234,7 @@ static sl_status cuda_stream_create(const sli_ctx_state *state, sli_stream **out
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", sl_last_error());
         cu_blas_stream_fini(s);
+        if (s->ws) cu_mem_free(s->ws, s->ws_size);
         if (s->bad_dev) cu_mem_free(s->bad_dev, sizeof(cu_bad_input));
         if (s->bad_host) cudaFreeHost(s->bad_host);
         if (s->stream) cudaStreamDestroy(s->stream);
@@ -268,8 +269,9 @@ static sl_status report_bad_input(sli_stream *s) {
     if (b.code == CU_BAD_NONE) return SL_OK;
     CU_TRY(cu_check(cudaMemsetAsync(s->bad_dev, 0, sizeof(cu_bad_input), s->stream), "cudaMemset"));
     if (b.code == CU_BAD_EMBEDDING_ID)
-        return sl_set_error(SL_ERR_RANGE, "sl_embedding (cuda): ids[%lld] = %lld is outside [0, %lld); the row was "
-                            "clamped, so the results since the last synchronisation are wrong", b.index, b.value,
+        return sl_set_error(SL_ERR_RANGE, "sl_embedding/sl_embedding_backward (cuda): ids[%lld] = %lld is outside "
+                            "[0, %lld); the row was clamped, so the results since the last synchronisation are "
+                            "wrong", b.index, b.value,
                             b.limit);
     return sl_set_error(SL_ERR_RANGE, "sl_cross_entropy (cuda): targets[%lld] = %lld is outside [0, %lld) and not "
                         "the ignore index; the row was skipped, so the results since the last synchronisation are "
