@@ -181,13 +181,13 @@ static void run_all(void) {
 int main(void) {
     sl_ctx_options o = SL_CTX_OPTIONS_INIT;
     o.device = SL_DEVICE_CUDA;
+    o.seed = 7; /* the seed is the RNG key: both contexts need the same one for bit-equal draws */
     if (getenv("SCILOOP_DEVICE")) unsetenv("SCILOOP_DEVICE");
     if (sl_ctx_create(&o, &gpu) != SL_OK) {
         printf("no GPU: skipped (%s)\n", sl_last_error());
         return SL_TEST_SKIP;
     }
     o.device = SL_DEVICE_CPU;
-    o.seed = 7;
     OK(sl_ctx_create(&o, &cpu));
     fprintf(stderr, "GPU: %s\n", sl_ctx_describe(gpu));
     run_all();
