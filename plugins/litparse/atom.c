@@ -124,6 +124,7 @@ static sl_status entry(atom *t, const lp_node *e) {
     d->journal_ref = ctxt(t, e, "journal_ref");
     d->comment = ctxt(t, e, "comment");
     d->type = "preprint";
+    d->item_type = "preprint";
     if (t->failed || A->failed) return lp_ctx_arena_fail(c, A, e->line);
     sl_status st = lp_ctx_emit(c, A, d);
     c->record++;

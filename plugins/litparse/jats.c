@@ -830,6 +830,7 @@ static lp_doc *build(jats *j, const lp_node *art, const lp_doc *parent) {
         return NULL;
     }
     d->type = lp_attr_get(art, "article-type");
+    d->item_type = "journalArticle";
     const char *lang = lp_attr_get(art, "lang");
     d->language = lp_lang_norm(A, lang);
     const lp_node *front = lp_child(art, "front");

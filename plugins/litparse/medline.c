@@ -281,6 +281,7 @@ static void parse_book(med *m, lp_doc *d, const lp_node *bd) {
     const char *lang = ctxt(m, bd, "Language");
     if (lang) d->language = lp_lang_norm(A, lang);
     d->type = "book";
+    d->item_type = d->venue ? "bookSection" : "book"; /* a chapter names its book as the venue */
 }
 
 static sl_status on_record(void *user, lp_node *rec, lp_arena *a) {
@@ -314,6 +315,7 @@ static sl_status on_record(void *user, lp_node *rec, lp_arena *a) {
         return sl_set_error(SL_ERR_PARSE, "%s:%u: <%s> without <MedlineCitation>/<BookDocument>", c->file, rec->line, rec->name);
     lp_doc *d = lp_doc_new(a, c->file, c->format, c->record);
     if (!d) return lp_ctx_arena_fail(c, a, rec->line);
+    d->item_type = "journalArticle";
     if (mc) parse_citation(m, d, mc);
     else parse_book(m, d, bd);
     parse_pubmed_data(m, d, pd);
