@@ -1,6 +1,7 @@
 /* op_parse.c — litparse.parse: walk the inputs, parse each file, write documents and the per-file table. */
 #include "litparse.h"
 #include "ops.h"
+#include "batch.h"
 #include "source.h"
 
 #include <dirent.h>
@@ -33,14 +34,18 @@ typedef struct deletion {
 typedef struct run {
     const sl_host *h;
     sl_op_ctx *ctx;
-    FILE *out;
-    lp_buf line;
     size_t ndocs;          /* documents written */
     deletion *dels;
     size_t ndels, cap_dels;
-    const char *file;      /* file being parsed (for notes) */
-    size_t notes;          /* notes logged for the current file */
-    int write_failed;      /* the documents output could not be written */
+    jobs *js;              /* every file, parsed or not, in order */
+    int *batch_of;         /* js index -> index in the batch, -1 for files left out */
+    size_t *entry_of;      /* batch index -> js index */
+    const lp_format *ignored_fmt;
+    size_t next_row;       /* next js entry to put in the table */
+    sl_csv_writer *tw;
+    int skip;
+    int fail_set;          /* host->fail was called */
+    size_t failed, ok;
 } run;
 
 static int push_job(jobs *js, const char *path, const char *display, int explicit_file) {
@@ -144,26 +149,12 @@ static sl_status add_path(const sl_host *h, sl_op_ctx *c, jobs *js, const char *
     return SL_OK;
 }
 
-/* --- the sink --- */
+/* --- recording what each file gave --- */
 
-static sl_status emit(void *user, lp_doc *d) {
-    run *r = user;
-    r->line.n = 0;
-    if (lp_doc_to_json(d, &r->line) != 0) return sl_set_error(SL_ERR_NOMEM, "out of memory writing a document of %s", r->file);
-    if (fwrite(r->line.p, 1, r->line.n, r->out) != r->line.n) {
-        r->write_failed = 1;
-        return sl_set_error(SL_ERR_IO, "cannot write documents: %s", strerror(errno));
-    }
-    r->ndocs++;
-    if ((r->ndocs & 1023) == 0 && r->h->cancelled(r->ctx)) return sl_set_error(SL_ERR_CANCELLED, "cancelled");
-    return SL_OK;
-}
-
-static sl_status del(void *user, const char *pmid) {
-    run *r = user;
+static sl_status add_deletion(run *r, const char *pmid, size_t before) {
     for (size_t i = 0; i < r->ndels; i++)
         if (!strcmp(r->dels[i].pmid, pmid)) {
-            r->dels[i].before = r->ndocs;
+            r->dels[i].before = before;
             return SL_OK;
         }
     if (r->ndels == r->cap_dels) {
@@ -175,15 +166,74 @@ static sl_status del(void *user, const char *pmid) {
     }
     r->dels[r->ndels].pmid = strdup(pmid);
     if (!r->dels[r->ndels].pmid) return sl_set_error(SL_ERR_NOMEM, "out of memory");
-    r->dels[r->ndels++].before = r->ndocs;
+    r->dels[r->ndels++].before = before;
     return SL_OK;
 }
 
-static void note(void *user, const char *msg) {
+/* Table rows of the files left out (not literature) that come before entry `upto`. */
+static void ignored_rows(run *r, size_t upto) {
+    for (; r->next_row < upto; r->next_row++) {
+        const job *jb = &r->js->v[r->next_row];
+        r->h->log(r->ctx, SL_LOG_INFO, "ignored %s: not a recognised literature format", jb->display);
+        if (r->tw) {
+            const char *row[] = {jb->display, "", "ignored", "0", "0", "0", "not a recognised literature format"};
+            sl_csv_write_row(r->tw, row, 7);
+        }
+    }
+}
+
+static int batch_cancelled(void *user) {
     run *r = user;
-    /* a broken BibTeX library can produce thousands of remarks; the log keeps the first 100 per file */
-    if (r->notes++ < 100) r->h->log(r->ctx, SL_LOG_WARN, "%s", msg);
-    else if (r->notes == 101) r->h->log(r->ctx, SL_LOG_WARN, "%s: further remarks not logged", r->file);
+    return r->h->cancelled(r->ctx);
+}
+
+static sl_status file_done(void *user, size_t bi, const lp_batch_report *rep) {
+    run *r = user;
+    const sl_host *h = r->h;
+    size_t ei = r->entry_of[bi];
+    const job *jb = &r->js->v[ei];
+    h->progress(r->ctx, (double)ei + 1, (double)r->js->n, jb->display);
+    ignored_rows(r, ei);
+    r->next_row = ei + 1;
+    for (size_t k = 0; k < rep->nnotes; k++) h->log(r->ctx, SL_LOG_WARN, "%s", rep->notes[k]);
+    if (rep->notes_dropped) h->log(r->ctx, SL_LOG_WARN, "%s: %zu further remarks not logged", jb->display, rep->notes_dropped);
+    const char *status = "ok";
+    const char *msg = "";
+    if (rep->status != SL_OK) {
+        msg = rep->message ? rep->message : sl_status_name(rep->status);
+        /* an output, memory or cancellation failure is the step's, not the file's */
+        r->fail_set = 1;
+        if (rep->write_failed || rep->status == SL_ERR_NOMEM || rep->status == SL_ERR_CANCELLED)
+            return h->fail(r->ctx, rep->status, "%s", msg);
+        if (!r->skip) return h->fail(r->ctx, rep->status, "%s (set on_error=skip to leave such files out)", msg);
+        r->fail_set = 0;
+        /* the complete records the file gave before its error stay */
+        status = "skipped";
+        r->failed++;
+        h->log(r->ctx, SL_LOG_WARN, "skipped %s: %s", jb->display, msg);
+    } else {
+        r->ok++;
+        if (rep->res.api_error) status = "api-error";
+        else if (rep->docs == 0) status = "empty";
+    }
+    for (size_t k = 0; k < rep->ndels; k++) {
+        sl_status ds = add_deletion(r, rep->dels[k].pmid, r->ndocs + rep->dels[k].before);
+        if (ds != SL_OK) {
+            r->fail_set = 1;
+            return h->fail(r->ctx, ds, "%s", sl_last_error());
+        }
+    }
+    r->ndocs += rep->docs;
+    if (r->tw) {
+        char nd[32], ndel[32], nw[32];
+        snprintf(nd, sizeof nd, "%zu", rep->docs);
+        snprintf(ndel, sizeof ndel, "%zu", rep->res.deletions);
+        snprintf(nw, sizeof nw, "%zu", rep->res.warnings);
+        lp_format f = rep->res.format ? rep->res.format : r->ignored_fmt[ei];
+        const char *row[] = {jb->display, f ? lp_format_name(f) : "", status, nd, ndel, nw, msg};
+        sl_csv_write_row(r->tw, row, 7);
+    }
+    return SL_OK;
 }
 
 static int cmp_del(const void *a, const void *b) {
@@ -306,24 +356,18 @@ sl_status lp_op_parse(const sl_host *h, sl_op_ctx *c) {
     static const char *const head[] = {"file", "format", "status", "documents", "deletions", "warnings", "message"};
     if (tw) sl_csv_write_row(tw, head, 7);
 
-    run r = {.h = h, .ctx = c, .out = out};
-    lp_sink sink = {emit, del, note, &r};
-    size_t failed = 0, ok = 0;
+    /* decide each file's format; in folders, leave out what is not literature: unknown XML,
+     * binary files, and text that is neither BibTeX nor delimited unless its name says text */
+    int *batch_of = malloc(js.n * sizeof *batch_of);
+    size_t *entry_of = malloc(js.n * sizeof *entry_of);
+    lp_format *fmts = calloc(js.n, sizeof *fmts);
+    lp_batch_job *bjobs = calloc(js.n, sizeof *bjobs);
+    size_t nb = 0;
+    if (!batch_of || !entry_of || !fmts || !bjobs) st = h->fail(c, SL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < js.n && st == SL_OK; i++) {
         job *jb = &js.v[i];
-        h->progress(c, (double)i, (double)js.n, jb->display);
-        if (h->cancelled(c)) {
-            st = h->fail(c, SL_ERR_CANCELLED, "cancelled");
-            break;
-        }
-        r.file = jb->display;
-        r.notes = 0;
         lp_format fmt = forced;
-        const char *status = "ok";
-        char msg[1200] = "";
         if (fmt == LP_FMT_UNKNOWN && !jb->explicit_file) {
-            /* in folders, leave out what is not literature: unknown XML, binary files, and
-             * text that is neither BibTeX nor delimited unless its name says text (.txt, .md) */
             lp_source *src;
             sl_status ps = lp_source_open(jb->path, jb->display, &src);
             if (ps == SL_OK) {
@@ -332,52 +376,30 @@ sl_status lp_op_parse(const sl_host *h, sl_op_ctx *c) {
                 ps = lp_source_peek(src, 65536, &p, &n);
                 if (ps == SL_OK) {
                     fmt = n ? lp_detect(p, n, jb->display) : LP_FMT_UNKNOWN;
-                    if (fmt == LP_FMT_TEXT && !texty_name(jb->display)) fmt = LP_FMT_UNKNOWN;
                 }
                 lp_source_close(src);
-            }
-            if (ps == SL_OK && fmt == LP_FMT_UNKNOWN) {
-                h->log(c, SL_LOG_INFO, "ignored %s: not a recognised literature format", jb->display);
-                if (tw) {
-                    const char *row[] = {jb->display, "", "ignored", "0", "0", "0", "not a recognised literature format"};
-                    sl_csv_write_row(tw, row, 7);
+                if (ps == SL_OK && (fmt == LP_FMT_UNKNOWN || (fmt == LP_FMT_TEXT && !texty_name(jb->display)))) {
+                    batch_of[i] = -1;
+                    continue;
                 }
-                continue;
             }
+            /* an unreadable file is parsed anyway, so that its error is reported */
         }
-        size_t before = r.ndocs;
-        lp_file_result res;
-        memset(&res, 0, sizeof res);
-        sl_status fs = lp_parse_file(jb->path, jb->display, fmt, &opts, &sink, &res);
-        if (fs == SL_ERR_CANCELLED || fs == SL_ERR_NOMEM || r.write_failed) {
-            st = h->fail(c, fs, "%s", sl_last_error());
-            break;
-        }
-        if (fs != SL_OK) {
-            snprintf(msg, sizeof msg, "%s", sl_last_error());
-            if (!skip) {
-                st = h->fail(c, fs, "%s (set on_error=skip to leave such files out)", msg);
-                break;
-            }
-            /* documents of the file emitted before the error stay: they were complete records */
-            status = "skipped";
-            failed++;
-            h->log(c, SL_LOG_WARN, "skipped %s: %s", jb->display, msg);
-        } else {
-            ok++;
-            if (res.api_error) status = "api-error";
-            else if (r.ndocs == before) status = "empty";
-        }
-        if (tw) {
-            char nd[32], ndel[32], nw[32];
-            snprintf(nd, sizeof nd, "%zu", r.ndocs - before);
-            snprintf(ndel, sizeof ndel, "%zu", res.deletions);
-            snprintf(nw, sizeof nw, "%zu", res.warnings);
-            const char *row[] = {jb->display, lp_format_name(res.format ? res.format : fmt), status, nd, ndel, nw, msg};
-            sl_csv_write_row(tw, row, 7);
-        }
+        fmts[i] = fmt;
+        batch_of[i] = (int)nb;
+        entry_of[nb] = i;
+        bjobs[nb++] = (lp_batch_job){jb->path, jb->display, fmt};
     }
-    lp_buf_free(&r.line);
+
+    run r = {.h = h, .ctx = c, .js = &js, .batch_of = batch_of, .entry_of = entry_of, .ignored_fmt = fmts, .tw = tw, .skip = skip};
+    if (st == SL_OK) {
+        lp_batch_cb cb = {&r, file_done, batch_cancelled};
+        int threads = h->threads(c);
+        st = lp_batch_run(bjobs, nb, threads, &opts, out, h->scratch_dir(c), &cb);
+        if (st != SL_OK && !r.fail_set) st = h->fail(c, st, "%s", sl_last_error());
+        if (st == SL_OK) ignored_rows(&r, js.n);
+    }
+    free(bjobs);
     size_t removed = 0;
     if (st == SL_OK && r.ndels) {
         /* a second pass honours the deletions against everything parsed before each of them */
@@ -410,14 +432,17 @@ sl_status lp_op_parse(const sl_host *h, sl_op_ctx *c) {
         sl_csv_destroy(tw);
     }
     size_t njobs = js.n;
+    free(batch_of);
+    free(entry_of);
+    free(fmts);
     free_jobs(&js);
     if (st != SL_OK) return st;
     char v[32];
     snprintf(v, sizeof v, "%zu", r.ndocs - removed);
     h->set_value(c, "documents", v);
-    snprintf(v, sizeof v, "%zu", failed);
+    snprintf(v, sizeof v, "%zu", r.failed);
     h->set_value(c, "failed", v);
-    h->log(c, SL_LOG_INFO, "%zu files parsed, %zu skipped, %zu documents", ok, failed, r.ndocs - removed);
+    h->log(c, SL_LOG_INFO, "%zu files parsed, %zu skipped, %zu documents", r.ok, r.failed, r.ndocs - removed);
     h->progress(c, (double)njobs, (double)njobs, NULL);
     return SL_OK;
 }

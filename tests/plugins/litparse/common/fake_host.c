@@ -51,7 +51,7 @@ static const char *h_param(sl_op_ctx *ctx, const char *name) {
 static const char *h_step_id(sl_op_ctx *ctx) { return C(ctx)->op ? C(ctx)->op->name : "?"; }
 static int h_attempt(sl_op_ctx *ctx) { (void)ctx; return 1; }
 static uint64_t h_seed(sl_op_ctx *ctx) { (void)ctx; return 1; }
-static int h_threads(sl_op_ctx *ctx) { (void)ctx; return 1; }
+static int h_threads(sl_op_ctx *ctx) { return C(ctx)->threads > 0 ? C(ctx)->threads : 1; }
 static int h_gpus(sl_op_ctx *ctx) { (void)ctx; return 0; }
 
 static sl_status h_param_int(sl_op_ctx *ctx, const char *name, int64_t *out) {

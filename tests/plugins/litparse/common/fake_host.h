@@ -25,6 +25,7 @@ typedef struct fh_ctx {
     char list_items[FH_MAX][16][512]; /* split LIST params */
     int cancel_after;                 /* cancelled() turns true after this many calls (0: never) */
     int cancel_calls;
+    int threads;                      /* threads() answer (0: 1) */
 } fh_ctx;
 
 extern const sl_host fh_host;

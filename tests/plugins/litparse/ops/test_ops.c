@@ -101,6 +101,26 @@ static void parse_demo_folder(void) {
     json_t *d = by_id(docs, "pmid:91820");
     CHECK_STR(jpath(d, "sources.0.file"), "literature/lbd/pmid_dp_ti_ab_fish_20241127.psv.gz");
     json_decref(docs);
+
+    /* several threads give the same bytes as one */
+    fh_init(&c, "parse");
+    c.threads = 3;
+    fh_input(&c, "source", "examples/literature");
+    fh_param(&c, "columns", "pmid=0,year=1,title=2,abstract=3");
+    fh_param(&c, "exclude", "README*");
+    fh_output(&c, "documents", P("demo3.jsonl"));
+    fh_output(&c, "files", P("demo3-files.csv"));
+    CHECK_MSG(fh_run(&c) == SL_OK, "%s", c.fail_msg);
+    size_t n1, n3, t1, t3;
+    char *a = fh_read(P("demo.jsonl"), &n1), *b = fh_read(P("demo3.jsonl"), &n3);
+    CHECK(a && b && n1 == n3 && memcmp(a, b, n1) == 0);
+    free(a);
+    free(b);
+    a = fh_read(P("demo-files.csv"), &t1);
+    b = fh_read(P("demo3-files.csv"), &t3);
+    CHECK(a && b && t1 == t3 && memcmp(a, b, t1) == 0);
+    free(a);
+    free(b);
 }
 
 static void parse_policies(void) {
@@ -150,6 +170,27 @@ static void parse_policies(void) {
         CHECK_STR(cell(t, (size_t)find_row(t, "file", "mixed/sub/b.xml"), "status"), "ok");
         sl_table_destroy(t);
     }
+
+    /* the same with three threads: same table, same failure */
+    fh_init(&c, "parse");
+    c.threads = 3;
+    fh_input(&c, "source", P("mixed"));
+    fh_param(&c, "on_error", "skip");
+    fh_output(&c, "documents", P("mixed3.jsonl"));
+    fh_output(&c, "files", P("mixed3.csv"));
+    CHECK_MSG(fh_run(&c) == SL_OK, "%s", c.fail_msg);
+    size_t na, nb;
+    char *ta = fh_read(P("mixed.csv"), &na), *tb = fh_read(P("mixed3.csv"), &nb);
+    CHECK(ta && tb && na == nb && memcmp(ta, tb, na) == 0);
+    free(ta);
+    free(tb);
+    fh_init(&c, "parse");
+    c.threads = 3;
+    fh_input(&c, "source", P("mixed"));
+    fh_output(&c, "documents", P("mixed4.jsonl"));
+    CHECK(fh_run(&c) == SL_ERR_PARSE);
+    CHECK_CONTAINS(c.fail_msg, "mixed/a.xml:3:1:");
+    CHECK(stat(P("mixed4.jsonl"), &sb) != 0);
 
     /* a glob in the paths param; include= filters folder walks */
     fh_init(&c, "parse");
