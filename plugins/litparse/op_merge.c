@@ -202,7 +202,9 @@ static void merge_into(json_t *base, const json_t *other) {
     json_t *ov;
     json_object_foreach((json_t *)other, k, ov) {
         json_t *bv = json_object_get(base, k);
-        if (!strcmp(k, "id") || !strcmp(k, "ids") || !strcmp(k, "ids_alt") || !strcmp(k, "affiliations")) continue;
+        if (!strcmp(k, "id") || !strcmp(k, "ids") || !strcmp(k, "ids_alt") || !strcmp(k, "affiliations") ||
+            !strcmp(k, "authors_et_al"))
+            continue;
         if (!strcmp(k, "sources")) {
             if (!bv) json_object_set_new(base, "sources", bv = json_array());
             json_array_extend(bv, ov);
@@ -216,6 +218,9 @@ static void merge_into(json_t *base, const json_t *other) {
                 json_t *oa = json_object_get(other, "affiliations");
                 if (oa) json_object_set(base, "affiliations", oa);
                 else json_object_del(base, "affiliations");
+                json_t *oe = json_object_get(other, "authors_et_al");
+                if (oe) json_object_set(base, "authors_et_al", oe);
+                else json_object_del(base, "authors_et_al");
             }
         } else if (in_list(string_sets, k)) {
             if (!bv) json_object_set_new(base, k, bv = json_array());
