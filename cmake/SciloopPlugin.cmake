@@ -12,11 +12,10 @@ function(sciloop_add_plugin name)
     C_VISIBILITY_PRESET hidden
     LIBRARY_OUTPUT_DIRECTORY "${SCILOOP_PLUGIN_OUTPUT_DIR}")
   target_link_libraries(${name} PRIVATE sciloop::sdk ${P_LIBRARIES})
-  # Refuse undefined symbols at link time rather than at dlopen time.
-  target_link_options(${name} PRIVATE "LINKER:--no-undefined")
-  if(SCILOOP_SANITIZE)
-    # Sanitizer runtimes are provided by the host executable.
-    target_link_options(${name} PRIVATE "LINKER:--allow-shlib-undefined")
+  if(NOT SCILOOP_SANITIZE AND NOT SCILOOP_FUZZ)
+    # Refuse undefined symbols at link time rather than at dlopen time. (Sanitizer runtimes
+    # come from the host executable, so sanitized plugins leave those symbols undefined.)
+    target_link_options(${name} PRIVATE "LINKER:--no-undefined")
   endif()
   install(TARGETS ${name} LIBRARY DESTINATION ${SCILOOP_PLUGIN_INSTALL_DIR})
 endfunction()
