@@ -1,4 +1,7 @@
-/* fake_host.c — the test host table: params with descriptor defaults, input/output paths, fail/log/value capture. */
+/* fake_host.c — the fake host table tests use to call a plugin's ops without the engine. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "fake_host.h"
 
 #include <stdarg.h>
@@ -220,7 +223,7 @@ const char *fh_value(const fh_ctx *c, const char *name) {
 char *fh_tmpdir(void) {
     const char *base = getenv("TMPDIR");
     char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/litparse-test-XXXXXX", base && *base ? base : "/tmp");
+    snprintf(tmpl, sizeof tmpl, "%s/sciloop-test-XXXXXX", base && *base ? base : "/tmp");
     char *d = mkdtemp(tmpl);
     return d ? strdup(d) : NULL;
 }

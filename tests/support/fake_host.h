@@ -1,6 +1,6 @@
-/* fake_host.h — a minimal sl_host for calling the litparse ops directly in tests, without the engine. */
-#ifndef LP_FAKE_HOST_H
-#define LP_FAKE_HOST_H
+/* fake_host.h — a minimal sl_host for calling a plugin's ops directly in tests, without the engine. */
+#ifndef SL_FAKE_HOST_H
+#define SL_FAKE_HOST_H
 
 #include <sciloop/plugin.h>
 
@@ -30,7 +30,7 @@ typedef struct fh_ctx {
 
 extern const sl_host fh_host;
 
-/* The op of the litparse plugin named `name` ("parse"), or NULL. */
+/* The op named `name` ("parse") of the plugin linked into the test (its sciloop_plugin_v1), or NULL. */
 const sl_op_desc *fh_op(const char *name);
 void fh_init(fh_ctx *c, const char *op);
 void fh_param(fh_ctx *c, const char *name, const char *value);
@@ -50,4 +50,4 @@ long fh_lines(const char *path);
 /* The corpus folder ($SCILOOP_SHARED_DIR/corpus), or NULL when absent (tests then skip with 77). */
 const char *fh_corpus(void);
 
-#endif /* LP_FAKE_HOST_H */
+#endif /* SL_FAKE_HOST_H */
