@@ -49,13 +49,11 @@ int cli_load(const cli_common *c, wf_workflow **wf, pl_registry **reg, pn_plan *
 
 void cli_print_plan(const pn_plan *p, FILE *out) {
     uint32_t *order = pn_topo_order(p);
-    size_t disabled = 0;
     fprintf(out, "plan of %s (%s): %u step%s\n", p->wf->name, p->wf->path, p->n_steps, p->n_steps == 1 ? "" : "s");
     for (uint32_t k = 0; k < p->n_steps; k++) {
         const pn_step *s = &p->steps[order[k]];
         if (s->state == PS_DISABLED) {
             fprintf(out, "  %-28s %s  (disabled by when=\"%s\")\n", s->id, s->op->name, s->node->when);
-            disabled++;
             continue;
         }
         fprintf(out, "  %-28s %s", s->id, s->op->name);
@@ -85,6 +83,5 @@ void cli_print_plan(const pn_plan *p, FILE *out) {
                 p->loops[i]->node->id, p->loops[i]->max_rounds, p->loops[i]->node->until ? " and until fails: " : "",
                 p->loops[i]->node->until ? p->loops[i]->node->until : "");
     for (size_t i = 0; i < p->wf->n_outputs; i++) fprintf(out, "output %s <- %s\n", p->wf->outputs[i].name, p->wf->outputs[i].from);
-    (void)disabled;
     free(order);
 }

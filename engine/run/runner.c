@@ -909,13 +909,9 @@ static sl_status copy_tree(const char *src, const char *dst) {
     if (lstat(src, &sb) != 0) return sl_set_error(SL_ERR_IO, "%s: %s", src, strerror(errno));
     if (S_ISDIR(sb.st_mode)) {
         if (mkdir(dst, 0755) != 0 && errno != EEXIST) return sl_set_error(SL_ERR_IO, "%s: %s", dst, strerror(errno));
-        char *cmd_src = sli_xstrdup(src);
         sl_status st = SL_OK;
         DIR *d = opendir(src);
-        if (!d) {
-            free(cmd_src);
-            return sl_set_error(SL_ERR_IO, "%s: %s", src, strerror(errno));
-        }
+        if (!d) return sl_set_error(SL_ERR_IO, "%s: %s", src, strerror(errno));
         struct dirent *e;
         while (st == SL_OK && (e = readdir(d)) != NULL) {
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
@@ -925,7 +921,6 @@ static sl_status copy_tree(const char *src, const char *dst) {
             free(b);
         }
         closedir(d);
-        free(cmd_src);
         return st;
     }
     if (S_ISLNK(sb.st_mode)) {
@@ -1110,9 +1105,8 @@ int rn_run(pn_plan *plan, pl_registry *reg, st_store *store, const rn_options *o
     }
     size_t disabled = 0;
     for (uint32_t i = 0; i < plan->n_steps; i++) disabled += plan->steps[i].state == PS_DISABLED;
-    if (r->reused.n && !opt->quiet && !opt->live) {
-        /* the per-step lines already named each reused step */
-    } else if (r->reused.n) {
+    /* plain output already named each reused step on its own line */
+    if (r->reused.n && (opt->quiet || opt->live)) {
         sli_buf b = {0};
         for (size_t i = 0; i < r->reused.n && i < 20; i++) sli_buf_printf(&b, "%s%s", i ? ", " : "", (const char *)r->reused.items[i]);
         if (r->reused.n > 20) sli_buf_printf(&b, ", … (%zu more)", r->reused.n - 20);
