@@ -46,8 +46,9 @@ static void describe(const pl_op *op) {
     if (!op->n_outputs) printf("  (none)\n");
     for (size_t i = 0; i < op->n_outputs; i++) {
         const sl_port_desc *d = &op->outputs[i];
-        printf("  %-14s %-10s  %s%s%s\n", d->name, d->type, d->doc ? d->doc : "", d->compare ? "  [replay: " : "", d->compare ? d->compare : "");
-        if (d->compare) printf("]\n");
+        printf("  %-14s %-10s  %s", d->name, d->type, d->doc ? d->doc : "");
+        if (d->compare) printf("  [replay compares: %s]", d->compare);
+        putchar('\n');
     }
     printf("params:\n");
     if (!op->n_params) printf("  (none)\n");
