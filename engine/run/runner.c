@@ -458,7 +458,13 @@ static void *pool_main(void *arg) {
         r->todo_head = j->next;
         if (!r->todo_head) r->todo_tail = NULL;
         pthread_mutex_unlock(&r->qmu);
-        sx_execute(&j->spec, &j->res);
+        if (j->cancel) {
+            /* cancelled while still queued: never start it */
+            j->res.status = SL_ERR_CANCELLED;
+            j->res.message = sli_xstrdup("cancelled before it started");
+        } else {
+            sx_execute(&j->spec, &j->res);
+        }
         pthread_mutex_lock(&r->qmu);
         int first = r->done_head == NULL;
         j->next = r->done_head;
@@ -692,9 +698,17 @@ static void job_finished(runner *r, job *j) {
         heap_push(&r->ready, j->step);
         return;
     }
+    if (cancelled) {
+        /* interrupted, not failed: the step counts as not run, and runs next time */
+        s->state = PS_SKIPPED;
+        r->n_skipped++;
+        step_final(r, j->step);
+        skip_dependents(r, j->step);
+        return;
+    }
     s->state = PS_FAILED;
     r->n_failed++;
-    if (!cancelled) {
+    {
         char attempts[48] = "";
         if (j->attempt > 1) snprintf(attempts, sizeof attempts, " after %d attempts", j->attempt);
         char *msg = sli_xasprintf("step '%s' (%s) failed%s: %s\n  log: %s", s->id, s->op->name, attempts,

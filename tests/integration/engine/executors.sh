@@ -22,6 +22,27 @@ for _, d in ev:
 assert 2 <= peak <= 4, peak
 P
 
+# Ctrl-C: running steps are cancelled, queued ones never start, exit code 130; the next run
+# reuses what finished and runs the rest
+wf slow.xml <<'X'
+  <foreach id="f" var="i" in="1..20">
+    <step id="s" op="testkit.sleep"><set name="seconds">0.4</set><set name="value">${i}</set></step>
+  </foreach>
+X
+for ex in local inline; do
+  "$SCILOOP" run slow.xml --executor $ex -j 2 --workdir "int-$ex" >"$T/out" 2>"$T/err" &
+  pid=$!
+  sleep 1.0
+  kill -INT $pid
+  wait $pid
+  rc=$?
+  [ "$rc" -eq 130 ] || fail "$ex: an interrupted run should exit 130, got $rc"
+  expect_contains "$T/err" "interrupted: 20 steps:"
+  expect_contains "$T/err" " 0 failed,"
+  expect_ok "$SCILOOP" run -q slow.xml --executor $ex -j 8 --workdir "int-$ex"
+  grep -Eq "done: 20 steps: [0-9]+ ran, [1-9][0-9]* reused" "$T/err" || { fail "$ex: the resumed run reused nothing"; cat "$T/err" >&2; }
+done
+
 # retries: the op sees the attempt number; it fails twice and succeeds on the third attempt
 wf r.xml <<'X'
   <step id="flaky" op="testkit.fail" retry="2"><set name="fail_attempts">2</set></step>
