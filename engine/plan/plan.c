@@ -872,6 +872,12 @@ static sl_status bind_step(pn_plan *p, uint32_t idx, int final) {
             st = SL_ERR_NOT_FOUND;
             break;
         }
+        if (select && (select[0] == '/' || !strcmp(select, "..") || !strncmp(select, "../", 3) || strstr(select, "/../") ||
+                       (strlen(select) >= 3 && !strcmp(select + strlen(select) - 3, "/.."))) ) {
+            st = sl_set_error(SL_ERR_INVALID, LOCFMT "step '%s': select=\"%s\" must be a relative path inside the artifact (no '/' at the start, no '..')",
+                              LOC(in->loc), s->id, select);
+            break;
+        }
         if (in->path) {
             const char *path = interp(p, s->scope, in->path, in->path_loc, "path");
             if (!path) {

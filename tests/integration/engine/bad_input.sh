@@ -166,6 +166,12 @@ until_value)
   </loop>
 X
   expect_error "op testkit.count publishes no value 'verdikt' (it publishes: count,verdict)" "$SCILOOP" validate f.xml ;;
+bad_select)
+  wf f.xml <<'X'
+  <step id="sh" op="core.shell"><set name="command">true</set></step>
+  <step id="b" op="testkit.noop"><input port="in" from="sh.out" select="../../etc/passwd"/></step>
+X
+  expect_error "select=\"../../etc/passwd\" must be a relative path inside the artifact" "$SCILOOP" validate f.xml ;;
 *) fail "unknown case $1" ;;
 esac
 finish
