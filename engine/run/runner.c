@@ -214,7 +214,7 @@ typedef struct runner {
     int n_threads;
     pthread_mutex_t qmu;
     pthread_cond_t qcv;
-    job *todo_head, *todo_tail, *done_head;
+    job *queue_head, *queue_tail, *done_head;
     int pool_stop;
 } runner;
 
@@ -449,14 +449,14 @@ static void *pool_main(void *arg) {
     runner *r = arg;
     for (;;) {
         pthread_mutex_lock(&r->qmu);
-        while (!r->todo_head && !r->pool_stop) pthread_cond_wait(&r->qcv, &r->qmu);
-        if (!r->todo_head) {
+        while (!r->queue_head && !r->pool_stop) pthread_cond_wait(&r->qcv, &r->qmu);
+        if (!r->queue_head) {
             pthread_mutex_unlock(&r->qmu);
             return NULL;
         }
-        job *j = r->todo_head;
-        r->todo_head = j->next;
-        if (!r->todo_head) r->todo_tail = NULL;
+        job *j = r->queue_head;
+        r->queue_head = j->next;
+        if (!r->queue_head) r->queue_tail = NULL;
         pthread_mutex_unlock(&r->qmu);
         if (j->cancel) {
             /* cancelled while still queued: never start it */
@@ -746,9 +746,9 @@ static void launch(runner *r, uint32_t idx, char *parts) {
     r->running[r->n_running++] = j;
     if (r->opt->executor == RN_INLINE) {
         pthread_mutex_lock(&r->qmu);
-        if (r->todo_tail) r->todo_tail->next = j;
-        else r->todo_head = j;
-        r->todo_tail = j;
+        if (r->queue_tail) r->queue_tail->next = j;
+        else r->queue_head = j;
+        r->queue_tail = j;
         pthread_cond_signal(&r->qcv);
         pthread_mutex_unlock(&r->qmu);
         return;
