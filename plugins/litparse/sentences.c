@@ -231,7 +231,11 @@ static size_t cp_at(splitter *sp, size_t b)
 {
     int32_t cp;
     while (sp->cur_b < b) {
-        sp->cur_b += decode(sp->s, sp->n, sp->cur_b, &cp);
+        if (sp->s[sp->cur_b] < 0x80) {          /* ASCII: one byte, one code point */
+            sp->cur_b++;
+        } else {
+            sp->cur_b += decode(sp->s, sp->n, sp->cur_b, &cp);
+        }
         sp->cur_cp++;
     }
     return sp->cur_cp;
@@ -607,6 +611,13 @@ static void on_token_start(splitter *sp, size_t i, int32_t cp)
     }
 }
 
+/* ASCII bytes the main loop must look at: white space, brackets, terminators. (Every non-ASCII
+ * byte is looked at too: it may start a space, bullet or terminator.) */
+static const unsigned char SIGNIFICANT[128] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1, ['!'] = 1, ['.'] = 1,
+    ['?'] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
+};
+
 sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out)
 {
     if (!out) return sl_set_error(SL_ERR_INVALID, "lp_sentences_split: out is NULL");
@@ -620,6 +631,12 @@ sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out)
     int at_token_start = 1;
     size_t i = 0;
     while (i < len && sp.status == SL_OK) {
+        if (!at_token_start) {
+            /* Inside a token, an ASCII byte that is no space, bracket or terminator changes
+             * nothing: skip the run of them at once (most of any text). */
+            while (i < len && sp.s[i] < 0x80 && !SIGNIFICANT[sp.s[i]]) i++;
+            if (i >= len) break;
+        }
         int32_t cp;
         size_t l = decode(sp.s, len, i, &cp);
         if (is_space(cp)) {
