@@ -488,14 +488,14 @@ sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info)
 lp_node *lp_child(const lp_node *n, const char *name) {
     if (!n) return NULL;
     for (lp_node *c = n->first; c; c = c->next)
-        if (c->name && (!name || strcmp(c->name, name) == 0)) return c;
+        if (c->name && (!name || (c->name[0] == name[0] && strcmp(c->name, name) == 0))) return c;
     return NULL;
 }
 
 lp_node *lp_next(const lp_node *c, const char *name) {
     if (!c) return NULL;
     for (c = c->next; c; c = c->next)
-        if (c->name && (!name || strcmp(c->name, name) == 0)) return (lp_node *)c;
+        if (c->name && (!name || (c->name[0] == name[0] && strcmp(c->name, name) == 0))) return (lp_node *)c;
     return NULL;
 }
 
@@ -522,7 +522,7 @@ lp_node *lp_find_next(const lp_node *root, const lp_node *cur, const char *name,
             if (n == root) return NULL;
             n = n->next;
         }
-        if (n->name && (!name || strcmp(n->name, name) == 0)) return (lp_node *)n;
+        if (n->name && (!name || (n->name[0] == name[0] && strcmp(n->name, name) == 0))) return (lp_node *)n;
     }
 }
 
@@ -531,7 +531,7 @@ lp_node *lp_find(const lp_node *n, const char *name) { return n ? lp_find_next(n
 const char *lp_attr_get(const lp_node *n, const char *name) {
     if (!n) return NULL;
     for (unsigned i = 0; i < n->nattrs; i++)
-        if (strcmp(n->attrs[i].name, name) == 0) return n->attrs[i].value;
+        if (n->attrs[i].name[0] == name[0] && strcmp(n->attrs[i].name, name) == 0) return n->attrs[i].value;
     return NULL;
 }
 

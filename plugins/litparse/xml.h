@@ -74,7 +74,10 @@ const char *lp_entity_lookup(const char *name);
 
 /* --- tree helpers --- */
 
-static inline int lp_is(const lp_node *n, const char *name) { return n && n->name && strcmp(n->name, name) == 0; }
+/* The first-byte test settles most mismatches without a call: tree walks test every element. */
+static inline int lp_is(const lp_node *n, const char *name) {
+    return n && n->name && n->name[0] == name[0] && strcmp(n->name, name) == 0;
+}
 /* First child element named `name` (NULL: any element), or NULL. */
 lp_node *lp_child(const lp_node *n, const char *name);
 /* Next sibling element after `c` named `name` (NULL: any), or NULL. */
