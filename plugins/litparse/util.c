@@ -124,7 +124,7 @@ int lp_vec_grow(lp_arena *a, void **v, size_t *cap, size_t n, size_t elem) {
     return 0;
 }
 
-int lp_buf_reserve(lp_buf *b, size_t n) {
+int lp_buf_grow(lp_buf *b, size_t n) {
     if (b->cap - b->n > n) return 0;
     size_t ncap = b->cap ? b->cap : 256;
     while (ncap - b->n <= n) {
@@ -137,23 +137,6 @@ int lp_buf_reserve(lp_buf *b, size_t n) {
     b->cap = ncap;
     return 0;
 }
-
-int lp_buf_add(lp_buf *b, const void *s, size_t n) {
-    if (lp_buf_reserve(b, n) != 0) return -1;
-    if (n) memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return 0;
-}
-
-int lp_buf_addc(lp_buf *b, char c) {
-    if (b->cap - b->n <= 1 && lp_buf_reserve(b, 1) != 0) return -1;
-    b->p[b->n++] = c;
-    b->p[b->n] = '\0';
-    return 0;
-}
-
-int lp_buf_adds(lp_buf *b, const char *s) { return lp_buf_add(b, s, strlen(s)); }
 
 int lp_buf_printf(lp_buf *b, const char *fmt, ...) {
     va_list ap;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sciloop/status.h>
 
 /* A bump allocator for everything that lives as long as one record (its XML tree, its documents).
@@ -50,13 +51,29 @@ typedef struct lp_buf {
     size_t n, cap;
 } lp_buf;
 
+/* The slow half of lp_buf_reserve: reallocate so that `n` more bytes (and a NUL) fit; 0 or -1. */
+int lp_buf_grow(lp_buf *b, size_t n);
+
+/* Make room for `n` more bytes (plus the terminating NUL); 0 or -1. Inline because the JSON
+ * writer and the XML reader call it for nearly every token and it almost never grows. */
+static inline int lp_buf_reserve(lp_buf *b, size_t n) { return b->cap - b->n > n ? 0 : lp_buf_grow(b, n); }
+
 /* Append; return 0, or -1 when out of memory (the buffer is unchanged). */
-int lp_buf_add(lp_buf *b, const void *s, size_t n);
-int lp_buf_addc(lp_buf *b, char c);
-int lp_buf_adds(lp_buf *b, const char *s);
+static inline int lp_buf_add(lp_buf *b, const void *s, size_t n) {
+    if (lp_buf_reserve(b, n) != 0) return -1;
+    if (n) memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return 0;
+}
+static inline int lp_buf_addc(lp_buf *b, char c) {
+    if (lp_buf_reserve(b, 1) != 0) return -1;
+    b->p[b->n++] = c;
+    b->p[b->n] = '\0';
+    return 0;
+}
+static inline int lp_buf_adds(lp_buf *b, const char *s) { return lp_buf_add(b, s, strlen(s)); }
 int lp_buf_printf(lp_buf *b, const char *fmt, ...) SL_PRINTF(2, 3);
-/* Make room for `n` more bytes; 0 or -1. */
-int lp_buf_reserve(lp_buf *b, size_t n);
 void lp_buf_free(lp_buf *b);
 
 /* 1 for the ASCII white space XML and plain text treat as folding space. */
