@@ -155,58 +155,101 @@ int lp_doc_finish(lp_arena *a, lp_doc *d) {
 
 /* --- JSON writer --- */
 
+/* Bytes a JSON string cannot hold as they are: 1 = escape ("\n", "\u001F"), 2 = a UTF-8 lead or
+ * continuation byte that is checked before it is copied. */
+static const unsigned char json_cls[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* Length of the well-formed UTF-8 sequence at s (m >= 1 bytes available), or 0 when there is
+ * none: the rules of lp_utf8_check (no overlongs, surrogates or code points past U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t m) {
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t min;
+    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
+    else return 0;
+    if (len > m) return 0;
+    uint32_t cp = c & (0xFF >> (len + 1));
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
 int lp_json_str(lp_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *u = (const unsigned char *)s;
+    /* room for the quotes and the common case of nothing to escape; escapes reserve their own */
     if (lp_buf_reserve(b, n + 2) != 0) return -1;
-    b->p[b->n++] = '"';
+    char *o = b->p + b->n;
+    *o++ = '"';
     size_t i = 0;
     while (i < n) {
         size_t run = i;
-        while (run < n) {
-            unsigned char c = (unsigned char)s[run];
-            if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-            run++;
-        }
-        if (run > i && lp_buf_add(b, s + i, run - i) != 0) return -1;
+        while (run < n && !json_cls[u[run]]) run++;
+        if (run > i) memcpy(o, s + i, run - i);
+        o += run - i;
         i = run;
         if (i >= n) break;
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
-            size_t tail = 0;
-            size_t ok = lp_utf8_check((const unsigned char *)s + i, (n - i) < 4 ? n - i : 4, 0, &tail);
-            size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-            if (ok >= len || (ok == n - i && ok >= len)) {
-                if (lp_buf_add(b, s + i, len) != 0) return -1;
-                i += len;
+        unsigned char c = u[i];
+        char esc[6];
+        size_t k;
+        const char *add = esc;
+        if (json_cls[c] == 2) {
+            k = utf8_seq(u + i, n - i);
+            if (k) {
+                add = s + i; /* well-formed: copied as it is */
+                i += k;
             } else {
                 /* not UTF-8 (cannot happen for checked input): write U+FFFD so the line stays valid */
-                if (lp_buf_add(b, "\xEF\xBF\xBD", 3) != 0) return -1;
+                add = "\xEF\xBF\xBD";
+                k = 3;
                 i++;
             }
-            continue;
+        } else {
+            esc[0] = '\\';
+            k = 2;
+            switch (c) {
+            case '"': esc[1] = '"'; break;
+            case '\\': esc[1] = '\\'; break;
+            case '\b': esc[1] = 'b'; break;
+            case '\f': esc[1] = 'f'; break;
+            case '\n': esc[1] = 'n'; break;
+            case '\r': esc[1] = 'r'; break;
+            case '\t': esc[1] = 't'; break;
+            default:
+                esc[1] = 'u';
+                esc[2] = '0';
+                esc[3] = '0';
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                k = 6;
+            }
+            i++;
         }
-        char esc[7];
-        size_t k = 0;
-        esc[k++] = '\\';
-        switch (c) {
-        case '"': esc[k++] = '"'; break;
-        case '\\': esc[k++] = '\\'; break;
-        case '\b': esc[k++] = 'b'; break;
-        case '\f': esc[k++] = 'f'; break;
-        case '\n': esc[k++] = 'n'; break;
-        case '\r': esc[k++] = 'r'; break;
-        case '\t': esc[k++] = 't'; break;
-        default:
-            esc[k++] = 'u';
-            esc[k++] = '0';
-            esc[k++] = '0';
-            esc[k++] = hex[c >> 4];
-            esc[k++] = hex[c & 15];
-        }
-        if (lp_buf_add(b, esc, k) != 0) return -1;
-        i++;
+        /* the reserve covered one output byte per input byte; an escape may need more */
+        b->n = (size_t)(o - b->p);
+        if (lp_buf_reserve(b, k + (n - i) + 1) != 0) return -1;
+        o = b->p + b->n;
+        memcpy(o, add, k);
+        o += k;
     }
-    return lp_buf_addc(b, '"');
+    *o++ = '"';
+    b->n = (size_t)(o - b->p);
+    b->p[b->n] = '\0';
+    return 0;
 }
 
 /* A tiny streaming object/array writer that places commas. */
@@ -221,32 +264,53 @@ static void jw_raw(jw *w, const char *s, size_t n) {
     if (!w->err && lp_buf_add(w->b, s, n) != 0) w->err = 1;
 }
 
+static void jw_char(jw *w, char c) {
+    if (!w->err && lp_buf_addc(w->b, c) != 0) w->err = 1;
+}
+
 static void jw_sep(jw *w) {
     if (w->depth > 0) {
-        if (!w->first[w->depth]) jw_raw(w, ",", 1);
+        if (!w->first[w->depth]) jw_char(w, ',');
         w->first[w->depth] = 0;
     }
 }
 
 static void jw_open(jw *w, char c) {
-    jw_raw(w, &c, 1);
+    jw_char(w, c);
     if (w->depth < 63) w->depth++;
     w->first[w->depth] = 1;
 }
 
 static void jw_close(jw *w, char c) {
-    jw_raw(w, &c, 1);
+    jw_char(w, c);
     if (w->depth > 0) w->depth--;
 }
 
 static void jw_key(jw *w, const char *k) {
     jw_sep(w);
     if (!w->err && lp_json_str(w->b, k, strlen(k)) != 0) w->err = 1;
-    jw_raw(w, ":", 1);
+    jw_char(w, ':');
 }
 
 static void jw_strn(jw *w, const char *s, size_t n) {
     if (!w->err && lp_json_str(w->b, s, n) != 0) w->err = 1;
+}
+
+/* Decimal digits of v at the end of out[0..20); returns where they start (as "%llu"). */
+static char *fmt_u64(unsigned long long v, char out[20]) {
+    char *p = out + 20;
+    do *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    return p;
+}
+
+/* A number as "%lld" writes it, without the printf machinery (cite offsets are many). */
+static void jw_int(jw *w, long long v) {
+    char num[21];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *p = fmt_u64(u, num + 1);
+    if (v < 0) *--p = '-';
+    jw_raw(w, p, (size_t)(num + 21 - p));
 }
 
 /* "key":"value" when value is present */
@@ -257,10 +321,8 @@ static void kv_str(jw *w, const char *k, const char *v) {
 }
 
 static void kv_int(jw *w, const char *k, long long v) {
-    char num[32];
     jw_key(w, k);
-    int n = snprintf(num, sizeof num, "%lld", v);
-    jw_raw(w, num, (size_t)n);
+    jw_int(w, v);
 }
 
 static void kv_true(jw *w, const char *k, int v) {
@@ -286,11 +348,13 @@ static void spans(jw *w, const char *k, const lp_span32 *v, size_t n) {
     if (!n) return;
     jw_key(w, k);
     jw_open(w, '[');
-    char num[48];
     for (size_t i = 0; i < n; i++) {
         jw_sep(w);
-        int m = snprintf(num, sizeof num, "[%u,%u]", v[i].start, v[i].end);
-        jw_raw(w, num, (size_t)m);
+        jw_char(w, '[');
+        jw_int(w, v[i].start);
+        jw_char(w, ',');
+        jw_int(w, v[i].end);
+        jw_char(w, ']');
     }
     jw_close(w, ']');
 }
@@ -390,10 +454,8 @@ int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
                 jw_key(&w, "affiliations");
                 jw_open(&w, '[');
                 for (size_t k = 0; k < a->naffs; k++) {
-                    char num[16];
                     jw_sep(&w);
-                    int m = snprintf(num, sizeof num, "%d", a->affs[k]);
-                    jw_raw(&w, num, (size_t)m);
+                    jw_int(&w, a->affs[k]);
                 }
                 jw_close(&w, ']');
             }
