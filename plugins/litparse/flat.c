@@ -27,13 +27,13 @@ void lp_flat_text(lp_flat *f, const char *s, size_t n) {
             if (o != f->buf.p) f->pending = 1;
             continue;
         }
-        size_t j = i + 1;
-        while (j < n && !lp_is_space((unsigned char)s[j])) j++;
         if (f->pending) {
             /* the reserve covered n+1: one owed space plus at most n characters */
             *o++ = ' ';
             f->pending = 0;
         }
+        /* copy at once everything up to the next white space that folding changes */
+        size_t j = lp_fold_span(s, i, n);
         memcpy(o, s + i, j - i);
         o += j - i;
         i = j;

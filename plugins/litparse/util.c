@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct lp_arena_chunk {
     lp_arena_chunk *next;
@@ -229,20 +232,43 @@ int lp_utf8_put(uint32_t cp, char *o) {
     return 0;
 }
 
+/* Index of the first byte <= 0x20 (white space or another control character) in s[i..n), or
+ * n; sixteen bytes at a time where SSE2 is there, as prose is mostly such bytes. */
+static size_t first_le_space(const unsigned char *s, size_t i, size_t n) {
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, sp), v)); /* v <= 0x20 */
+        if (mask) return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    while (i < n && s[i] > 0x20) i++;
+    return i;
+}
+
+size_t lp_fold_span(const char *s, size_t i, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    for (;;) {
+        i = first_le_space(u, i, n);
+        if (i >= n) return n;
+        /* a control character, or one space between words, stays as it is */
+        if (lp_is_space(u[i]) && !(u[i] == ' ' && i + 1 < n && !lp_is_space(u[i + 1]))) return i;
+        i++;
+    }
+}
+
 size_t lp_norm_inplace(char *s, size_t n) {
     size_t o = 0, i = 0;
+    while (i < n && lp_is_space((unsigned char)s[i])) i++;
     while (i < n) {
-        if (lp_is_space((unsigned char)s[i])) {
-            do i++;
-            while (i < n && lp_is_space((unsigned char)s[i]));
-            if (o && i < n) s[o++] = ' ';
-            continue;
-        }
-        size_t j = i + 1;
-        while (j < n && !lp_is_space((unsigned char)s[j])) j++;
+        /* s[i] is visible: copy what folds to itself, then fold one run of white space */
+        size_t j = lp_fold_span(s, i, n);
         if (o != i) memmove(s + o, s + i, j - i);
         o += j - i;
         i = j;
+        while (i < n && lp_is_space((unsigned char)s[i])) i++;
+        if (i < n && j < i) s[o++] = ' '; /* none at the end */
     }
     return o;
 }

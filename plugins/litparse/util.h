@@ -97,6 +97,11 @@ char *lp_arena_norm(lp_arena *a, const char *s, size_t n);
 /* Fold white space in place as lp_arena_norm does; returns the new length. */
 size_t lp_norm_inplace(char *s, size_t n);
 
+/* For white-space folding: the end of the run s[i..j) that folds to itself, i.e. the first
+ * white space at or after i other than a lone ' ' followed by a byte that is not white space
+ * (n when there is none). s[i] must not be white space. */
+size_t lp_fold_span(const char *s, size_t i, size_t n);
+
 /* ASCII case-insensitive comparisons. */
 int lp_strieq(const char *a, const char *b);
 int lp_strnieq(const char *a, const char *b, size_t n);
