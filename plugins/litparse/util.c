@@ -232,30 +232,28 @@ int lp_utf8_put(uint32_t cp, char *o) {
     return 0;
 }
 
-/* Index of the first byte <= 0x20 (white space or another control character) in s[i..n), or
- * n; sixteen bytes at a time where SSE2 is there, as prose is mostly such bytes. */
-static size_t first_le_space(const unsigned char *s, size_t i, size_t n) {
-#ifdef __SSE2__
-    const __m128i sp = _mm_set1_epi8(0x20);
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, sp), v)); /* v <= 0x20 */
-        if (mask) return i + (size_t)__builtin_ctz((unsigned)mask);
-    }
-#endif
-    while (i < n && s[i] > 0x20) i++;
-    return i;
-}
-
 size_t lp_fold_span(const char *s, size_t i, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
-    for (;;) {
-        i = first_le_space(u, i, n);
-        if (i >= n) return n;
-        /* a control character, or one space between words, stays as it is */
-        if (lp_is_space(u[i]) && !(u[i] == ' ' && i + 1 < n && !lp_is_space(u[i + 1]))) return i;
-        i++;
+#ifdef __SSE2__
+    /* sixteen bytes at a time, as prose is mostly words and single spaces: a byte stops the run
+     * when it is white space, unless it is a space and the byte after it is not white space */
+    const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4);
+#define LP_WS16(v) _mm_or_si128(_mm_cmpeq_epi8(v, sp), /* ' ' or '\t'..'\r' */ \
+                                _mm_cmpeq_epi8(_mm_min_epu8(_mm_sub_epi8(v, tab), four), _mm_sub_epi8(v, tab)))
+    for (; i + 17 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+        __m128i next = _mm_loadu_si128((const __m128i *)(const void *)(u + i + 1));
+        __m128i lone = _mm_andnot_si128(LP_WS16(next), _mm_cmpeq_epi8(v, sp));
+        int mask = _mm_movemask_epi8(_mm_andnot_si128(lone, LP_WS16(v)));
+        if (mask) return i + (size_t)__builtin_ctz((unsigned)mask);
     }
+#undef LP_WS16
+#endif
+    for (; i < n; i++) {
+        unsigned char c = u[i];
+        if (c <= 0x20 && lp_is_space(c) && !(c == ' ' && i + 1 < n && !lp_is_space(u[i + 1]))) return i;
+    }
+    return n;
 }
 
 size_t lp_norm_inplace(char *s, size_t n) {
