@@ -1,44 +1,23 @@
-/* xml.c — the one place litparse touches libxml2: a SAX2 push parser with every network, DTD and
- * entity-expansion path shut, building a small arena tree per record. */
+/* xml.c — safe streaming XML reading: the record-tree builder, the libxml2 reader (for encodings
+ * other than UTF-8 and for documents with an internal DTD subset) and the choice between it and
+ * litparse's own UTF-8 reader (xmlscan.c). */
 #include "xml.h"
+#include "xmlbuild.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_RECORD_LIMIT ((size_t)256 << 20)
 
-typedef struct parse_state {
-    const lp_xml_cfg *cfg;
-    lp_xml_info *info;
-    lp_source *src;
-    xmlParserCtxtPtr ctxt;
-    lp_arena arena;
-    lp_buf text;          /* pending characters of the current text run */
-    unsigned text_line;
-    int depth;            /* current element depth; the root is 1 */
-    int rec_depth;        /* depth of record elements (1 or 2), 0 before the root */
-    lp_node *cur;         /* innermost open element of the current record, or NULL */
-    sl_status status;     /* first failure */
-    int at_end;           /* the source is exhausted */
-    int check_utf8;       /* validate UTF-8 as it is read */
-    unsigned char carry[4]; /* the start of a UTF-8 sequence cut by a read boundary */
-    size_t ncarry;
-    uint64_t offset, lines; /* bytes and lines handed to libxml2 so far */
-    const char *open_name[256]; /* open elements (libxml2 refuses deeper nesting) */
-    const void *ckey[512];      /* classify() answers by interned name pointer */
-    unsigned cval[512];
-    unsigned open_line[256];
-    char msg[1024];
-    size_t limit;
-} parse_state;
+/* --- the builder --- */
 
-static void fail_at(parse_state *s, sl_status st, const char *fmt, ...) SL_PRINTF(3, 4);
-static void fail_at(parse_state *s, sl_status st, const char *fmt, ...) {
+void lpx_fail(lpx_state *s, sl_status st, const char *fmt, ...) {
     if (s->status != SL_OK) return;
     s->status = st;
     char what[768];
@@ -46,28 +25,33 @@ static void fail_at(parse_state *s, sl_status st, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    int line = s->ctxt ? xmlSAX2GetLineNumber(s->ctxt) : 0;
-    int col = s->ctxt ? xmlSAX2GetColumnNumber(s->ctxt) : 0;
+    int line = 0, col = 0;
+    if (s->where) s->where(s, &line, &col);
     snprintf(s->msg, sizeof s->msg, "%s:%d:%d: %s", lp_source_name(s->src), line, col, what);
-    if (s->ctxt) xmlStopParser(s->ctxt);
+    if (s->stop) s->stop(s);
 }
 
-static void fail_msg(parse_state *s, sl_status st, const char *msg) {
+void lpx_fail_msg(lpx_state *s, sl_status st, const char *msg) {
     if (s->status != SL_OK) return;
     s->status = st;
     snprintf(s->msg, sizeof s->msg, "%s", msg);
-    if (s->ctxt) xmlStopParser(s->ctxt);
+    if (s->stop) s->stop(s);
 }
 
-static void oom(parse_state *s) {
+void lpx_recoverable(lpx_state *s, int line, int col, const char *msg) {
+    if (s->info->errors++ == 0)
+        snprintf(s->info->first_error, sizeof s->info->first_error, "%s:%d:%d: %s", lp_source_name(s->src), line, col, msg);
+}
+
+static void oom(lpx_state *s) {
     if (s->arena.over_limit)
-        fail_at(s, SL_ERR_RANGE, "record exceeds the %zu MiB per-record memory limit", s->limit >> 20);
+        lpx_fail(s, SL_ERR_RANGE, "record exceeds the %zu MiB per-record memory limit", s->limit >> 20);
     else
-        fail_at(s, SL_ERR_NOMEM, "out of memory");
+        lpx_fail(s, SL_ERR_NOMEM, "out of memory");
 }
 
 /* Turn the pending characters into a text node of the current element. */
-static void flush_text(parse_state *s) {
+static void flush_text(lpx_state *s) {
     if (s->text.n == 0) return;
     if (s->cur) {
         lp_node *t = lp_arena_alloc(&s->arena, sizeof *t);
@@ -89,70 +73,18 @@ static void flush_text(parse_state *s) {
     s->text.n = 0;
 }
 
-static void add_text(parse_state *s, const char *ch, size_t len) {
+void lpx_text(lpx_state *s, const char *ch, size_t len) {
     if (!s->cur || s->status != SL_OK) return;
     if (s->text.n == 0) s->text_line = s->cur->line;
     if (s->text.n + len > s->limit || s->arena.used > s->limit - s->text.n - len) {
-        fail_at(s, SL_ERR_RANGE, "record exceeds the %zu MiB per-record memory limit", s->limit >> 20);
+        lpx_fail(s, SL_ERR_RANGE, "record exceeds the %zu MiB per-record memory limit", s->limit >> 20);
         return;
     }
-    if (lp_buf_add(&s->text, ch, len) != 0) fail_at(s, SL_ERR_NOMEM, "out of memory");
+    if (lp_buf_add(&s->text, ch, len) != 0) lpx_fail(s, SL_ERR_NOMEM, "out of memory");
 }
 
-/* An attribute value as the document means it. Without entity substitution libxml2 hands SAX2
- * attribute values over with references still written ("MATERIALS &#38; METHODS"); resolve
- * character references, the predefined entities and the HTML/MathML names here. */
-static char *attr_value(lp_arena *a, const char *v, size_t n) {
-    if (!memchr(v, '&', n)) return lp_arena_strndup(a, v, n);
-    char *o = lp_arena_alloc(a, n + 1), *p = o;
-    if (!o) return NULL;
-    for (size_t i = 0; i < n;) {
-        if (v[i] != '&') {
-            *p++ = v[i++];
-            continue;
-        }
-        const char *semi = memchr(v + i, ';', n - i < 40 ? n - i : 40);
-        if (!semi) {
-            *p++ = v[i++];
-            continue;
-        }
-        size_t len = (size_t)(semi - (v + i)); /* "&name" without ';' */
-        char name[40];
-        memcpy(name, v + i + 1, len - 1);
-        name[len - 1] = '\0';
-        char utf8[8];
-        const char *rep = NULL;
-        if (name[0] == '#') {
-            unsigned long cp = name[1] == 'x' || name[1] == 'X' ? strtoul(name + 2, NULL, 16) : strtoul(name + 1, NULL, 10);
-            int k = cp ? lp_utf8_put((uint32_t)cp, utf8) : 0;
-            utf8[k] = '\0';
-            if (k) rep = utf8;
-        } else if (!strcmp(name, "amp")) rep = "&";
-        else if (!strcmp(name, "lt")) rep = "<";
-        else if (!strcmp(name, "gt")) rep = ">";
-        else if (!strcmp(name, "quot")) rep = "\"";
-        else if (!strcmp(name, "apos")) rep = "'";
-        else rep = lp_entity_lookup(name);
-        if (!rep) {
-            *p++ = v[i++];
-            continue;
-        }
-        /* a replacement is never longer than its reference ("&#38;" -> "&", "&ndash;" -> 3 bytes) */
-        size_t rl = strlen(rep);
-        if (rl > len + 1) {
-            *p++ = v[i++];
-            continue;
-        }
-        memcpy(p, rep, rl);
-        p += rl;
-        i += len + 1;
-    }
-    *p = '\0';
-    return o;
-}
-
-/* classify() through a small cache keyed by the dictionary-interned name pointer. */
-static unsigned classify(parse_state *s, const char *name) {
+/* classify() through a small cache keyed by the interned name pointer. */
+static unsigned classify(lpx_state *s, const char *name) {
     size_t h = ((uintptr_t)name >> 3) & 511;
     for (size_t k = 0; k < 8; k++, h = (h + 1) & 511) {
         if (s->ckey[h] == name) return s->cval[h];
@@ -164,22 +96,19 @@ static unsigned classify(parse_state *s, const char *name) {
     return s->cfg->classify(name);
 }
 
-static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri, int nb_ns,
-                     const xmlChar **ns, int nb_attr, int nb_def, const xmlChar **attrs) {
-    (void)prefix, (void)nb_ns, (void)ns, (void)nb_def;
-    parse_state *s = ud;
+void lpx_start(lpx_state *s, const char *localname, const char *uri, const lp_attr *attrs, unsigned nattrs, unsigned line) {
     if (s->status != SL_OK) return;
     s->depth++;
-    if (s->depth <= 256) {
-        s->open_name[s->depth - 1] = (const char *)localname;
-        s->open_line[s->depth - 1] = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
+    if (s->depth <= LPX_MAX_DEPTH) {
+        s->open_name[s->depth - 1] = localname;
+        s->open_line[s->depth - 1] = line;
     }
     if (s->depth == 1) {
-        snprintf(s->info->root_buf, sizeof s->info->root_buf, "%s", (const char *)localname);
+        snprintf(s->info->root_buf, sizeof s->info->root_buf, "%s", localname);
         s->info->root = s->info->root_buf;
         s->rec_depth = 1;
         for (const char *const *w = s->cfg->wrappers; w && *w; w++)
-            if (strcmp(*w, (const char *)localname) == 0) s->rec_depth = 2;
+            if (strcmp(*w, localname) == 0) s->rec_depth = 2;
     }
     if (s->depth < s->rec_depth) return;
     if (s->depth > s->rec_depth && !s->cur) return; /* cannot happen; defensive */
@@ -190,27 +119,25 @@ static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, 
         return;
     }
     memset(n, 0, sizeof *n);
-    /* names and URIs are interned in the parser's dictionary and outlive the record */
-    n->name = (const char *)localname;
-    n->ns = (const char *)uri;
-    if (s->cfg->classify) n->flags = classify(s, (const char *)localname);
-    n->line = (unsigned)xmlSAX2GetLineNumber(s->ctxt);
-    if (nb_attr > 0) {
-        n->attrs = lp_arena_alloc(&s->arena, (size_t)nb_attr * sizeof *n->attrs);
+    n->name = localname;
+    n->ns = uri;
+    if (s->cfg->classify) n->flags = classify(s, localname);
+    n->line = line;
+    if (nattrs > 0) {
+        n->attrs = lp_arena_alloc(&s->arena, (size_t)nattrs * sizeof *n->attrs);
         if (!n->attrs) {
             oom(s);
             return;
         }
-        for (int i = 0; i < nb_attr; i++) {
-            const xmlChar *const *a = attrs + 5 * i;
-            n->attrs[i].name = (const char *)a[0];
-            n->attrs[i].value = attr_value(&s->arena, (const char *)a[3], (size_t)(a[4] - a[3]));
+        for (unsigned i = 0; i < nattrs; i++) {
+            n->attrs[i].name = attrs[i].name;
+            n->attrs[i].value = lp_arena_strdup(&s->arena, attrs[i].value);
             if (!n->attrs[i].value) {
                 oom(s);
                 return;
             }
         }
-        n->nattrs = (unsigned)nb_attr;
+        n->nattrs = nattrs;
     }
     if (s->cur) {
         n->parent = s->cur;
@@ -221,9 +148,7 @@ static void on_start(void *ud, const xmlChar *localname, const xmlChar *prefix, 
     s->cur = n;
 }
 
-static void on_end(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri) {
-    (void)localname, (void)prefix, (void)uri;
-    parse_state *s = ud;
+void lpx_end(lpx_state *s) {
     if (s->status != SL_OK) return;
     if (s->cur) {
         flush_text(s);
@@ -233,7 +158,7 @@ static void on_end(void *ud, const xmlChar *localname, const xmlChar *prefix, co
             if (s->status == SL_OK) {
                 sl_status st = s->cfg->record(s->cfg->user, rec, &s->arena);
                 s->info->records++;
-                if (st != SL_OK) fail_msg(s, st, sl_last_error());
+                if (st != SL_OK) lpx_fail_msg(s, st, sl_last_error());
             }
             lp_arena_reset(&s->arena);
         } else {
@@ -243,84 +168,28 @@ static void on_end(void *ud, const xmlChar *localname, const xmlChar *prefix, co
     s->depth--;
 }
 
-static void on_chars(void *ud, const xmlChar *ch, int len) { add_text(ud, (const char *)ch, (size_t)len); }
-
-static void on_reference(void *ud, const xmlChar *name) {
-    parse_state *s = ud;
-    const char *u = lp_entity_lookup((const char *)name);
+void lpx_reference(lpx_state *s, const char *name) {
+    const char *u = lp_entity_lookup(name);
     if (u) {
-        add_text(s, u, strlen(u));
+        lpx_text(s, u, strlen(u));
         return;
     }
-    if (s->info->unknown_entities++ == 0) snprintf(s->info->first_unknown, sizeof s->info->first_unknown, "%s", (const char *)name);
-    add_text(s, "&", 1);
-    add_text(s, (const char *)name, strlen((const char *)name));
-    add_text(s, ";", 1);
+    if (s->info->unknown_entities++ == 0) snprintf(s->info->first_unknown, sizeof s->info->first_unknown, "%s", name);
+    lpx_text(s, "&", 1);
+    lpx_text(s, name, strlen(name));
+    lpx_text(s, ";", 1);
 }
 
-static xmlEntityPtr on_get_entity(void *ud, const xmlChar *name) {
-    (void)ud, (void)name;
-    return NULL; /* never expand a declared entity */
-}
-
-static xmlParserInputPtr on_resolve(void *ud, const xmlChar *public_id, const xmlChar *system_id) {
-    (void)public_id;
-    parse_state *s = ud;
-    fail_at(s, SL_ERR_INVALID, "refusing to load external resource '%s' (external DTDs and entities are never read)",
-            system_id ? (const char *)system_id : "?");
-    return NULL;
-}
-
-static void on_entity_decl(void *ud, const xmlChar *name, int type, const xmlChar *public_id, const xmlChar *system_id,
-                           xmlChar *content) {
-    (void)type, (void)public_id, (void)content;
-    parse_state *s = ud;
-    fail_at(s, SL_ERR_INVALID,
-            "the DOCTYPE declares entity '%s'%s%s%s; documents that declare entities are refused "
-            "(entity declarations are how external-entity and entity-expansion attacks work)",
-            (const char *)name, system_id ? " pointing to '" : "", system_id ? (const char *)system_id : "", system_id ? "'" : "");
-}
-
-static void on_serror(void *ud, xmlErrorPtr err) {
-    parse_state *s = ud;
-    if (!err || err->level < XML_ERR_ERROR) return;
-    /* an entity the (unread) DTD would define: on_reference resolves it */
-    if (err->code == XML_WAR_UNDECLARED_ENTITY) return;
-    char m[512];
-    snprintf(m, sizeof m, "%s", err->message ? err->message : "malformed XML");
-    size_t n = strlen(m);
-    while (n && (m[n - 1] == '\n' || m[n - 1] == ' ')) m[--n] = '\0';
-    if (err->level == XML_ERR_ERROR) {
-        /* recoverable (an undeclared namespace prefix, ...): the document is still read */
-        if (s->info->errors++ == 0)
-            snprintf(s->info->first_error, sizeof s->info->first_error, "%s:%d:%d: %s", lp_source_name(s->src), err->line,
-                     err->int2, m);
-        return;
-    }
-    if (s->status != SL_OK) return;
-    s->status = SL_ERR_PARSE;
-    int consumed = s->ctxt && s->ctxt->input && s->ctxt->input->cur && s->ctxt->input->cur >= s->ctxt->input->end;
-    if (s->at_end && consumed && s->depth > 0 && s->depth <= 256) {
-        /* libxml2 says "Extra content" or "Premature end" here; name what is left open instead */
-        snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: the file ends inside <%s> opened at line %u (truncated?)",
-                 lp_source_name(s->src), err->line, err->int2, s->open_name[s->depth - 1], s->open_line[s->depth - 1]);
-        return;
-    }
-    snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: %s", lp_source_name(s->src), err->line, err->int2, m);
-}
-
-static void utf8_error(parse_state *s, uint64_t line, uint64_t off, unsigned char byte) {
+static void utf8_error(lpx_state *s, uint64_t line, uint64_t off, unsigned char byte) {
     if (s->status != SL_OK) return;
     s->status = SL_ERR_PARSE;
     snprintf(s->msg, sizeof s->msg, "%s:%llu: invalid UTF-8 at byte offset %llu (byte 0x%02X)%s", lp_source_name(s->src),
              (unsigned long long)line, (unsigned long long)off, byte, lp_source_gz(s->src) ? " of the decompressed stream" : "");
 }
 
-/* libxml2's input: read the source, check UTF-8 on the way (exact byte offsets in messages). */
-static int io_read(void *ctx, char *out, int len) {
-    parse_state *s = ctx;
+long lpx_read(lpx_state *s, char *out, size_t len) {
     if (s->status != SL_OK || s->at_end) return s->status != SL_OK ? -1 : 0;
-    long k = lp_source_read(s->src, out, (size_t)len);
+    long k = lp_source_read(s->src, out, len);
     if (k < 0) {
         if (s->status == SL_OK) {
             s->status = sl_last_status();
@@ -376,16 +245,213 @@ static int io_read(void *ctx, char *out, int len) {
         for (const unsigned char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) s->lines++;
     }
     s->offset += n;
-    return (int)n;
+    return (long)n;
 }
 
-static int io_close(void *ctx) {
+/* --- the libxml2 reader --- */
+
+static xmlParserCtxtPtr lx_ctxt(lpx_state *s) { return s->driver; }
+
+static void lx_where(lpx_state *s, int *line, int *col) {
+    *line = lx_ctxt(s) ? xmlSAX2GetLineNumber(lx_ctxt(s)) : 0;
+    *col = lx_ctxt(s) ? xmlSAX2GetColumnNumber(lx_ctxt(s)) : 0;
+}
+
+static void lx_stop(lpx_state *s) {
+    if (lx_ctxt(s)) xmlStopParser(lx_ctxt(s));
+}
+
+/* An attribute value as the document means it. Without entity substitution libxml2 hands SAX2
+ * attribute values over with references still written ("MATERIALS &#38; METHODS"); resolve
+ * character references, the predefined entities and the HTML/MathML names here. */
+static char *attr_value(lp_arena *a, const char *v, size_t n) {
+    if (!memchr(v, '&', n)) return lp_arena_strndup(a, v, n);
+    char *o = lp_arena_alloc(a, n + 1), *p = o;
+    if (!o) return NULL;
+    for (size_t i = 0; i < n;) {
+        if (v[i] != '&') {
+            *p++ = v[i++];
+            continue;
+        }
+        const char *semi = memchr(v + i, ';', n - i < 40 ? n - i : 40);
+        if (!semi) {
+            *p++ = v[i++];
+            continue;
+        }
+        size_t len = (size_t)(semi - (v + i)); /* "&name" without ';' */
+        char name[40];
+        memcpy(name, v + i + 1, len - 1);
+        name[len - 1] = '\0';
+        char utf8[8];
+        const char *rep = NULL;
+        if (name[0] == '#') {
+            unsigned long cp = name[1] == 'x' || name[1] == 'X' ? strtoul(name + 2, NULL, 16) : strtoul(name + 1, NULL, 10);
+            int k = cp ? lp_utf8_put((uint32_t)cp, utf8) : 0;
+            utf8[k] = '\0';
+            if (k) rep = utf8;
+        } else if (!strcmp(name, "amp")) rep = "&";
+        else if (!strcmp(name, "lt")) rep = "<";
+        else if (!strcmp(name, "gt")) rep = ">";
+        else if (!strcmp(name, "quot")) rep = "\"";
+        else if (!strcmp(name, "apos")) rep = "'";
+        else rep = lp_entity_lookup(name);
+        if (!rep) {
+            *p++ = v[i++];
+            continue;
+        }
+        /* a replacement is never longer than its reference ("&#38;" -> "&", "&ndash;" -> 3 bytes) */
+        size_t rl = strlen(rep);
+        if (rl > len + 1) {
+            *p++ = v[i++];
+            continue;
+        }
+        memcpy(p, rep, rl);
+        p += rl;
+        i += len + 1;
+    }
+    *p = '\0';
+    return o;
+}
+
+static void lx_start(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri, int nb_ns,
+                     const xmlChar **ns, int nb_attr, int nb_def, const xmlChar **attrs) {
+    (void)prefix, (void)nb_ns, (void)ns, (void)nb_def;
+    lpx_state *s = ud;
+    if (s->status != SL_OK) return;
+    /* names and URIs are interned in libxml2's dictionary and outlive the record */
+    unsigned line = (unsigned)xmlSAX2GetLineNumber(lx_ctxt(s));
+    lp_attr small[16], *av = small;
+    lp_arena tmp;
+    lp_arena_init(&tmp, s->limit);
+    if (nb_attr > 16) av = lp_arena_alloc(&tmp, (size_t)nb_attr * sizeof *av);
+    for (int i = 0; av && i < nb_attr; i++) {
+        const xmlChar *const *a = attrs + 5 * i;
+        av[i].name = (const char *)a[0];
+        av[i].value = attr_value(&tmp, (const char *)a[3], (size_t)(a[4] - a[3]));
+        if (!av[i].value) av = NULL;
+    }
+    if (av) lpx_start(s, (const char *)localname, (const char *)uri, av, (unsigned)(nb_attr > 0 ? nb_attr : 0), line);
+    else oom(s);
+    lp_arena_free(&tmp);
+}
+
+static void lx_end(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri) {
+    (void)localname, (void)prefix, (void)uri;
+    lpx_end(ud);
+}
+
+static void lx_chars(void *ud, const xmlChar *ch, int len) { lpx_text(ud, (const char *)ch, (size_t)len); }
+
+static void lx_reference(void *ud, const xmlChar *name) { lpx_reference(ud, (const char *)name); }
+
+static xmlEntityPtr lx_get_entity(void *ud, const xmlChar *name) {
+    (void)ud, (void)name;
+    return NULL; /* never expand a declared entity */
+}
+
+static xmlParserInputPtr lx_resolve(void *ud, const xmlChar *public_id, const xmlChar *system_id) {
+    (void)public_id;
+    lpx_fail(ud, SL_ERR_INVALID, "refusing to load external resource '%s' (external DTDs and entities are never read)",
+             system_id ? (const char *)system_id : "?");
+    return NULL;
+}
+
+static void lx_entity_decl(void *ud, const xmlChar *name, int type, const xmlChar *public_id, const xmlChar *system_id,
+                           xmlChar *content) {
+    (void)type, (void)public_id, (void)content;
+    lpx_fail(ud, SL_ERR_INVALID,
+             "the DOCTYPE declares entity '%s'%s%s%s; documents that declare entities are refused "
+             "(entity declarations are how external-entity and entity-expansion attacks work)",
+             (const char *)name, system_id ? " pointing to '" : "", system_id ? (const char *)system_id : "", system_id ? "'" : "");
+}
+
+static void lx_serror(void *ud, xmlErrorPtr err) {
+    lpx_state *s = ud;
+    if (!err || err->level < XML_ERR_ERROR) return;
+    /* an entity the (unread) DTD would define: lx_reference resolves it */
+    if (err->code == XML_WAR_UNDECLARED_ENTITY) return;
+    char m[512];
+    snprintf(m, sizeof m, "%s", err->message ? err->message : "malformed XML");
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' ')) m[--n] = '\0';
+    if (err->level == XML_ERR_ERROR) {
+        /* recoverable (an undeclared namespace prefix, ...): the document is still read */
+        lpx_recoverable(s, err->line, err->int2, m);
+        return;
+    }
+    if (s->status != SL_OK) return;
+    s->status = SL_ERR_PARSE;
+    xmlParserCtxtPtr c = lx_ctxt(s);
+    int consumed = c && c->input && c->input->cur && c->input->cur >= c->input->end;
+    if (s->at_end && consumed && s->depth > 0 && s->depth <= LPX_MAX_DEPTH) {
+        /* libxml2 says "Extra content" or "Premature end" here; name what is left open instead */
+        snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: the file ends inside <%s> opened at line %u (truncated?)",
+                 lp_source_name(s->src), err->line, err->int2, s->open_name[s->depth - 1], s->open_line[s->depth - 1]);
+        return;
+    }
+    snprintf(s->msg, sizeof s->msg, "%s:%d:%d: malformed XML: %s", lp_source_name(s->src), err->line, err->int2, m);
+}
+
+static int lx_io_read(void *ctx, char *out, int len) { return (int)lpx_read(ctx, out, (size_t)len); }
+
+static int lx_io_close(void *ctx) {
     (void)ctx;
     return 0;
 }
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void init_libxml(void) { xmlInitParser(); }
+
+static void parse_libxml2(lpx_state *s) {
+    pthread_once(&init_once, init_libxml);
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = lx_start;
+    sax.endElementNs = lx_end;
+    sax.characters = lx_chars;
+    sax.cdataBlock = lx_chars;
+    sax.reference = lx_reference;
+    sax.getEntity = lx_get_entity;
+    sax.getParameterEntity = lx_get_entity;
+    sax.resolveEntity = lx_resolve;
+    sax.entityDecl = lx_entity_decl;
+    sax.unparsedEntityDecl = NULL;
+    sax.externalSubset = NULL; /* the external DTD is never read */
+    sax.serror = lx_serror;
+
+    /* a pull parser reading through lx_io_read: faster than feeding a push parser chunks */
+    xmlParserCtxtPtr c = xmlCreateIOParserCtxt(&sax, s, lx_io_read, lx_io_close, s, XML_CHAR_ENCODING_NONE);
+    if (!c) {
+        lpx_fail(s, SL_ERR_NOMEM, "cannot create an XML parser");
+        return;
+    }
+    s->driver = c;
+    s->where = lx_where;
+    s->stop = lx_stop;
+    if (c->input) c->input->filename = (char *)xmlStrdup((const xmlChar *)lp_source_name(s->src));
+    /* no network, no DTD loading, no entity substitution, no XInclude, keep libxml2's size limits */
+    xmlCtxtUseOptions(c, XML_PARSE_NONET | XML_PARSE_NOXINCNODE);
+    c->replaceEntities = 0;
+    c->loadsubset = 0;
+    c->validate = 0;
+    xmlParseDocument(c);
+    if (s->status == SL_OK && s->depth > 0 && s->depth <= LPX_MAX_DEPTH)
+        lpx_fail(s, SL_ERR_PARSE, "malformed XML: the file ends inside <%s> opened at line %u (truncated?)", s->open_name[s->depth - 1],
+                 s->open_line[s->depth - 1]);
+    if (s->status == SL_OK && !s->info->root[0]) lpx_fail(s, SL_ERR_PARSE, "no root element (the file holds no XML document)");
+    /* some internal-subset declarations make libxml2 build a document node the context does not own */
+    if (c->myDoc) {
+        xmlFreeDoc(c->myDoc);
+        c->myDoc = NULL;
+    }
+    xmlFreeParserCtxt(c);
+    s->driver = NULL;
+    s->where = NULL;
+    s->stop = NULL;
+}
+
+/* --- the choice of reader --- */
 
 /* Encoding named in the XML declaration of the first bytes, lower-cased into out ("" if none). */
 static void declared_encoding(const unsigned char *p, size_t n, char *out, size_t outsz) {
@@ -410,78 +476,53 @@ static void declared_encoding(const unsigned char *p, size_t n, char *out, size_
     }
 }
 
-sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info) {
+sl_status lp_xml_parse_with(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info, lp_xml_reader reader) {
     lp_xml_info local_info;
     if (!info) info = &local_info;
     memset(info, 0, sizeof *info);
     info->root = "";
-    pthread_once(&init_once, init_libxml);
 
-    parse_state s;
-    memset(&s, 0, sizeof s);
-    s.cfg = cfg;
-    s.info = info;
-    s.src = src;
-    s.limit = cfg->max_record_bytes ? cfg->max_record_bytes : DEFAULT_RECORD_LIMIT;
-    lp_arena_init(&s.arena, s.limit);
-
-    xmlSAXHandler sax;
-    memset(&sax, 0, sizeof sax);
-    sax.initialized = XML_SAX2_MAGIC;
-    sax.startElementNs = on_start;
-    sax.endElementNs = on_end;
-    sax.characters = on_chars;
-    sax.cdataBlock = on_chars;
-    sax.reference = on_reference;
-    sax.getEntity = on_get_entity;
-    sax.getParameterEntity = on_get_entity;
-    sax.resolveEntity = on_resolve;
-    sax.entityDecl = on_entity_decl;
-    sax.unparsedEntityDecl = NULL;
-    sax.externalSubset = NULL; /* the external DTD is never read */
-    sax.serror = on_serror;
+    lpx_state *s = calloc(1, sizeof *s);
+    if (!s) return sl_set_error(SL_ERR_NOMEM, "%s: out of memory", lp_source_name(src));
+    s->cfg = cfg;
+    s->info = info;
+    s->src = src;
+    s->limit = cfg->max_record_bytes ? cfg->max_record_bytes : DEFAULT_RECORD_LIMIT;
+    lp_arena_init(&s->arena, s->limit);
 
     const unsigned char *peek;
     size_t npeek;
     sl_status st = lp_source_peek(src, 4096, &peek, &npeek);
-    if (st != SL_OK) return st;
+    if (st != SL_OK) {
+        lp_arena_free(&s->arena);
+        free(s);
+        return st;
+    }
     char enc[32];
     declared_encoding(peek, npeek, enc, sizeof enc);
     int utf16 = npeek >= 2 && ((peek[0] == 0xFE && peek[1] == 0xFF) || (peek[0] == 0xFF && peek[1] == 0xFE));
     /* check UTF-8 ourselves (exact byte offsets); other declared encodings are libxml2's job */
-    int check_utf8 = !utf16 && (enc[0] == '\0' || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0);
-
-    s.check_utf8 = check_utf8;
-    s.lines = 1;
-    if (npeek == 0) return sl_set_error(SL_ERR_PARSE, "%s: empty file (expected an XML document)", lp_source_name(src));
-    /* a pull parser reading through io_read: faster than feeding a push parser chunks */
-    s.ctxt = xmlCreateIOParserCtxt(&sax, &s, io_read, io_close, &s, XML_CHAR_ENCODING_NONE);
-    if (!s.ctxt) return sl_set_error(SL_ERR_NOMEM, "%s: cannot create an XML parser", lp_source_name(src));
-    if (s.ctxt->input) s.ctxt->input->filename = (char *)xmlStrdup((const xmlChar *)lp_source_name(src));
-    /* no network, no DTD loading, no entity substitution, no XInclude, keep libxml2's size limits */
-    xmlCtxtUseOptions(s.ctxt, XML_PARSE_NONET | XML_PARSE_NOXINCNODE);
-    s.ctxt->replaceEntities = 0;
-    s.ctxt->loadsubset = 0;
-    s.ctxt->validate = 0;
-    xmlParseDocument(s.ctxt);
-    if (s.status == SL_OK && s.depth > 0 && s.depth <= 256)
-        fail_at(&s, SL_ERR_PARSE, "malformed XML: the file ends inside <%s> opened at line %u (truncated?)", s.open_name[s.depth - 1],
-                s.open_line[s.depth - 1]);
-    if (s.status == SL_OK && !info->root[0])
-        fail_at(&s, SL_ERR_PARSE, "no root element (the file holds no XML document)");
-
-    /* some internal-subset declarations make libxml2 build a document node the context does not own */
-    if (s.ctxt->myDoc) {
-        xmlFreeDoc(s.ctxt->myDoc);
-        s.ctxt->myDoc = NULL;
+    s->check_utf8 = !utf16 && (enc[0] == '\0' || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0);
+    s->lines = 1;
+    if (npeek == 0) {
+        lp_arena_free(&s->arena);
+        free(s);
+        return sl_set_error(SL_ERR_PARSE, "%s: empty file (expected an XML document)", lp_source_name(src));
     }
-    xmlFreeParserCtxt(s.ctxt);
-    s.ctxt = NULL;
-    lp_buf_free(&s.text);
-    lp_arena_free(&s.arena);
-    if (s.status != SL_OK) return sl_set_error(s.status, "%s", s.msg);
-    return SL_OK;
+    if (reader == LP_XML_LIBXML2 || !s->check_utf8 || lpx_scan(s) != 0) parse_libxml2(s);
+
+    lp_buf_free(&s->text);
+    lp_arena_free(&s->arena);
+    st = s->status;
+    if (st != SL_OK) sl_set_error(st, "%s", s->msg);
+    free(s);
+    return st;
 }
+
+sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info) {
+    return lp_xml_parse_with(src, cfg, info, LP_XML_AUTO);
+}
+
 
 /* --- tree helpers --- */
 

@@ -1,4 +1,4 @@
-/* xml.h — safe streaming XML reading: SAX2 over a source, one small tree per record, no DTD or network. */
+/* xml.h — safe streaming XML reading: one small tree per record, no DTD or network. */
 #ifndef LP_XML_H
 #define LP_XML_H
 
@@ -64,10 +64,20 @@ typedef struct lp_xml_info {
  * work); named character entities of the HTML5/MathML sets (&ndash; &alpha; ...) resolve from a
  * built-in table, as the JATS DTDs would define them; UTF-8 input is checked and an invalid byte
  * is reported with its byte offset; well-formedness errors stop the parse, recoverable errors
- * (namespace mistakes) are counted in `info`; memory is bounded by libxml2's own limits (depth 256,
- * names, dictionary) plus max_record_bytes. On failure the message is
- * "name:line:col: what was wrong". `info` may be NULL. */
+ * (namespace mistakes) are counted in `info`; memory is bounded (depth 256, at most 64 MiB for one
+ * tag, comment or CDATA section, 32 MiB of distinct names) plus max_record_bytes. UTF-8 documents
+ * are read by litparse's own reader, others by libxml2; both give the same trees. On failure the
+ * message is "name:line:col: what was wrong". `info` may be NULL. */
 sl_status lp_xml_parse(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info);
+
+/* Which XML reader lp_xml_parse_with uses. */
+typedef enum lp_xml_reader {
+    LP_XML_AUTO = 0,   /* litparse's own for UTF-8 without an internal DTD subset, else libxml2 */
+    LP_XML_LIBXML2     /* libxml2 always (the differential tests compare the two) */
+} lp_xml_reader;
+
+/* lp_xml_parse with a choice of reader; both give the same trees and refuse the same documents. */
+sl_status lp_xml_parse_with(lp_source *src, const lp_xml_cfg *cfg, lp_xml_info *info, lp_xml_reader reader);
 
 /* The UTF-8 text of a named character reference ("ndash" -> "–"), or NULL. */
 const char *lp_entity_lookup(const char *name);

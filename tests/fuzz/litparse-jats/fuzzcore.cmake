@@ -5,7 +5,7 @@ if(NOT TARGET litparse_fuzzcore)
   pkg_check_modules(LP_FUZZ_CORE_ZLIB REQUIRED IMPORTED_TARGET GLOBAL zlib)
   set(_lp "${PROJECT_SOURCE_DIR}/plugins/litparse")
   set(_lp_fuzz_sources)
-  foreach(_f util.c source.c xml.c entities.c doc.c flat.c parse.c jats.c medline.c tei.c atom.c bibdoc.c delim.c text.c
+  foreach(_f util.c source.c xml.c xmlscan.c entities.c doc.c flat.c parse.c jats.c medline.c tei.c atom.c bibdoc.c delim.c text.c
              bibtex.c latex.c sentences.c)
     if(EXISTS "${_lp}/${_f}")
       list(APPEND _lp_fuzz_sources "${_lp}/${_f}")
