@@ -15,10 +15,21 @@ typedef struct jats {
 
 static int is_any(const lp_node *n, const char *const *names) {
     if (!n || !n->name) return 0;
+    /* the first byte settles most names without a call */
     for (; *names; names++)
-        if (strcmp(n->name, *names) == 0) return 1;
+        if (n->name[0] == (*names)[0] && strcmp(n->name, *names) == 0) return 1;
     return 0;
 }
+
+/* Classification bits beyond parsers.h's, for the JATS walkers below: they test a bit per
+ * element instead of comparing its name with several strings. */
+enum {
+    NF_FLOAT = 32,   /* fig, table-wrap, supplementary-material, boxed-text, media: parse_floats */
+    NF_NESTED = 64,  /* sub-article, response: documents of their own, walks stop there */
+    NF_REF = 128     /* ref (JATS reference, TEI pointer) */
+};
+_Static_assert(((LP_NF_SKIP | LP_NF_BLOCK | LP_NF_MATH | LP_NF_XREF | LP_NF_SEEN) & (NF_FLOAT | NF_NESTED | NF_REF)) == 0,
+               "JATS classification bits overlap the shared ones");
 
 static char *text_of(jats *j, const lp_node *n) { return n ? lp_text(A, n) : NULL; }
 static char *child_text(jats *j, const lp_node *n, const char *name) { return text_of(j, lp_child(n, name)); }
@@ -33,6 +44,8 @@ static const char *const skip_inline[] = {"fig", "fig-group", "table-wrap", "tab
 static const char *const block_inline[] = {"list", "list-item", "p", "disp-quote", "disp-formula", "def-list", "def-item",
                                            "term", "def", "break", "label", "title", "caption", "statement", "verse-line",
                                            "mml:mtr", "td", "th", "tr", NULL};
+static const char *const float_names[] = {"fig", "table-wrap", "supplementary-material", "boxed-text", "media", NULL};
+static const char *const nested_names[] = {"sub-article", "response", NULL};
 
 /* MathML: white space between tokens is layout, not text; tokens are glued as printed. */
 static void flat_math(lp_ctx *c, const lp_node *n) {
@@ -57,6 +70,9 @@ unsigned lp_flat_classify(const char *name) {
     if (is_any(&n, block_inline)) f |= LP_NF_BLOCK;
     if (!strcmp(name, "math")) f |= LP_NF_MATH;
     if (!strcmp(name, "xref")) f |= LP_NF_XREF;
+    if (is_any(&n, float_names)) f |= NF_FLOAT;
+    if (is_any(&n, nested_names)) f |= NF_NESTED;
+    if (!strcmp(name, "ref")) f |= NF_REF;
     return f;
 }
 
@@ -77,7 +93,7 @@ void lp_flat_node(lp_ctx *c, lp_arena *a, const lp_node *n, const char *const *s
         if (skip ? is_any(k, skip) : (fl & LP_NF_SKIP) != 0) continue;
         int block = (fl & LP_NF_BLOCK) != 0;
         if (block) lp_flat_space(&c->flat);
-        if ((fl & LP_NF_XREF) || (lp_is(k, "ref") && lp_attr_get(k, "target"))) {
+        if ((fl & LP_NF_XREF) || ((fl & NF_REF) && lp_attr_get(k, "target"))) {
             /* JATS <xref rid="B1 B2" ref-type="bibr">, TEI <ref type="bibr" target="#b1"> */
             size_t s = lp_flat_start(&c->flat);
             lp_flat_node(c, a, k, skip);
@@ -672,8 +688,9 @@ static void parse_ref(jats *j, lp_doc *d, const lp_node *ref) {
 }
 
 static void parse_ref_lists(jats *j, lp_doc *d, const lp_node *scope) {
-    for (const lp_node *x = lp_find(scope, NULL); x && !j->failed; x = lp_find_next(scope, x, NULL, lp_is(x, "sub-article") || lp_is(x, "response") || lp_is(x, "ref"))) {
-        if (lp_is(x, "ref") && x->parent && lp_is(x->parent, "ref-list")) parse_ref(j, d, x);
+    for (const lp_node *x = lp_find(scope, NULL); x && !j->failed;
+         x = lp_find_next(scope, x, NULL, (flags_of(x) & (NF_NESTED | NF_REF)) != 0)) {
+        if ((flags_of(x) & NF_REF) && x->parent && lp_is(x->parent, "ref-list")) parse_ref(j, d, x);
     }
 }
 
@@ -681,7 +698,8 @@ static void parse_ref_lists(jats *j, lp_doc *d, const lp_node *scope) {
 
 static void parse_floats(jats *j, lp_doc *d, const lp_node *scope) {
     for (const lp_node *x = lp_find(scope, NULL); x && !j->failed;
-         x = lp_find_next(scope, x, NULL, lp_is(x, "sub-article") || lp_is(x, "response"))) {
+         x = lp_find_next(scope, x, NULL, (flags_of(x) & NF_NESTED) != 0)) {
+        if (!(flags_of(x) & NF_FLOAT)) continue;
         const char *kind = NULL;
         if (lp_is(x, "fig")) kind = "figure";
         else if (lp_is(x, "table-wrap")) kind = "table";
