@@ -618,6 +618,8 @@ static const unsigned char SIGNIFICANT[128] = {
     ['?'] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
 };
 
+static int is_ascii_letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
 sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out)
 {
     if (!out) return sl_set_error(SL_ERR_INVALID, "lp_sentences_split: out is NULL");
@@ -633,8 +635,17 @@ sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out)
     while (i < len && sp.status == SL_OK) {
         if (!at_token_start) {
             /* Inside a token, an ASCII byte that is no space, bracket or terminator changes
-             * nothing: skip the run of them at once (most of any text). */
-            while (i < len && sp.s[i] < 0x80 && !SIGNIFICANT[sp.s[i]]) i++;
+             * nothing, and neither does a space before a word of two ASCII letters or more
+             * (on_token_start acts only on bullets, numbers and one-letter list markers):
+             * skip such runs at once (most of any text). */
+            for (;;) {
+                while (i < len && sp.s[i] < 0x80 && !SIGNIFICANT[sp.s[i]]) i++;
+                if (i + 2 < len && sp.s[i] == ' ' && is_ascii_letter(sp.s[i + 1]) && is_ascii_letter(sp.s[i + 2])) {
+                    i += 3;
+                    continue;
+                }
+                break;
+            }
             if (i >= len) break;
         }
         int32_t cp;
