@@ -12,7 +12,7 @@
 
 struct lp_arena_chunk {
     lp_arena_chunk *next;
-    size_t size, used;
+    size_t size;           /* bytes of data; the head chunk's free part is the arena's cur/left */
     max_align_t data[];
 };
 
@@ -23,7 +23,7 @@ void lp_arena_init(lp_arena *a, size_t limit) {
     a->limit = limit;
 }
 
-void *lp_arena_alloc(lp_arena *a, size_t n) {
+void *lp_arena_grow(lp_arena *a, size_t n) {
     if (a->failed) return NULL;
     n = (n + 7) & ~(size_t)7;
     if (n == 0) n = 8;
@@ -32,8 +32,8 @@ void *lp_arena_alloc(lp_arena *a, size_t n) {
         a->over_limit = 1;
         return NULL;
     }
-    lp_arena_chunk *c = a->head;
-    if (!c || c->size - c->used < n) {
+    if (a->left < n) {
+        lp_arena_chunk *c = a->head;
         size_t size = n > LP_CHUNK_MIN / 2 ? n : LP_CHUNK_MIN;
         /* grow chunk sizes with the arena so big records need few mallocs */
         if (c && c->size * 2 > size && c->size < 16u * 1024 * 1024 && n <= c->size) size = c->size * 2;
@@ -43,12 +43,14 @@ void *lp_arena_alloc(lp_arena *a, size_t n) {
             return NULL;
         }
         c->size = size;
-        c->used = 0;
         c->next = a->head;
         a->head = c;
+        a->cur = (char *)c->data;
+        a->left = size;
     }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
+    void *p = a->cur;
+    a->cur += n;
+    a->left -= n;
     a->used += n;
     return p;
 }
@@ -86,6 +88,8 @@ char *lp_arena_printf(lp_arena *a, const char *fmt, ...) {
 void lp_arena_reset(lp_arena *a) {
     lp_arena_chunk *c = a->head;
     /* keep the newest (largest) chunk, free the rest */
+    a->cur = NULL;
+    a->left = 0;
     if (c) {
         lp_arena_chunk *rest = c->next;
         while (rest) {
@@ -94,10 +98,12 @@ void lp_arena_reset(lp_arena *a) {
             rest = nx;
         }
         c->next = NULL;
-        c->used = 0;
         if (c->size > 4u * 1024 * 1024) { /* do not pin a huge chunk after one huge record */
             free(c);
             a->head = NULL;
+        } else {
+            a->cur = (char *)c->data;
+            a->left = c->size;
         }
     }
     a->used = 0;
@@ -114,6 +120,8 @@ void lp_arena_free(lp_arena *a) {
         c = nx;
     }
     a->head = NULL;
+    a->cur = NULL;
+    a->left = 0;
     a->used = 0;
 }
 

@@ -18,12 +18,27 @@ typedef struct lp_arena {
     size_t limit;           /* most bytes per reset; 0 = no limit */
     int failed;             /* 1: an allocation failed (NOMEM) or hit the limit (RANGE) */
     int over_limit;         /* 1 when the failure was the limit */
+    char *cur;              /* free space left in the head chunk: [cur, cur + left) */
+    size_t left;
 } lp_arena;
 
 /* Zero-initialise an arena with a byte limit. */
 void lp_arena_init(lp_arena *a, size_t limit);
-/* `n` bytes aligned to 8, or NULL (see above). */
-void *lp_arena_alloc(lp_arena *a, size_t n);
+/* The slow half of lp_arena_alloc: a new chunk, the limit, failures. */
+void *lp_arena_grow(lp_arena *a, size_t n);
+/* `n` bytes aligned to 8, or NULL (see above). Inline because the XML reader allocates every
+ * node and text run here: the common case is a bump of `cur`. */
+static inline void *lp_arena_alloc(lp_arena *a, size_t n) {
+    size_t m = (n + 7) & ~(size_t)7;
+    if (m != 0 && m <= a->left && !a->failed && (!a->limit || a->used + m <= a->limit)) {
+        void *p = a->cur;
+        a->cur += m;
+        a->left -= m;
+        a->used += m;
+        return p;
+    }
+    return lp_arena_grow(a, n);
+}
 /* Zeroed `n` bytes. */
 void *lp_arena_calloc(lp_arena *a, size_t n);
 /* NUL-terminated copy of `n` bytes of `s`; NULL on failure. */
