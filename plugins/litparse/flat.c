@@ -64,10 +64,18 @@ void lp_flat_mark(lp_flat *f, const char *ref, const char *type, size_t start, s
     f->marks[f->nmarks++] = (lp_mark){ref, type, start, end};
 }
 
-/* Code points in text[from, to), counting as the sentence splitter does. */
+/* Code points in text[from, to), counting as the sentence splitter does: bytes that are not
+ * UTF-8 continuation bytes (10xxxxxx), eight at a time. */
 static size_t cps(const char *t, size_t from, size_t to) {
-    size_t n = 0;
-    for (size_t i = from; i < to; i++) n += ((unsigned char)t[i] & 0xC0) != 0x80;
+    size_t n = 0, i = from;
+    for (; i + 8 <= to; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        /* bit 7 of each byte that has bit 7 set and bit 6 clear */
+        uint64_t cont = w & ~(w << 1) & 0x8080808080808080ull;
+        n += 8 - (size_t)__builtin_popcountll(cont);
+    }
+    for (; i < to; i++) n += ((unsigned char)t[i] & 0xC0) != 0x80;
     return n;
 }
 
