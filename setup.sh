@@ -13,7 +13,7 @@ JOBS=${JOBS:-$(nproc)}
 DEBIAN_PACKAGES=(
   build-essential cmake pkg-config git python3
   libxml2-dev libarchive-dev libjansson-dev libssl-dev libutf8proc-dev
-  libopenblas-dev liblapacke-dev zlib1g-dev libzstd-dev
+  libopenblas-dev liblapacke-dev zlib1g-dev libzstd-dev libisal-dev
   clang libclang-rt-14-dev   # libFuzzer targets
   util-linux                 # `script`, for the TTY progress test
 )

@@ -2,7 +2,7 @@
 # the tests/fuzz/litparse-{jats,medline,tei,atom} targets (included by each; defined once).
 if(NOT TARGET litparse_fuzzcore)
   pkg_check_modules(LP_FUZZ_CORE_UTF8PROC REQUIRED IMPORTED_TARGET GLOBAL libutf8proc)
-  pkg_check_modules(LP_FUZZ_CORE_ZLIB REQUIRED IMPORTED_TARGET GLOBAL zlib)
+  pkg_check_modules(LP_FUZZ_CORE_ISAL REQUIRED IMPORTED_TARGET GLOBAL libisal)
   set(_lp "${PROJECT_SOURCE_DIR}/plugins/litparse")
   set(_lp_fuzz_sources)
   foreach(_f util.c source.c xml.c xmlscan.c entities.c doc.c flat.c parse.c jats.c medline.c tei.c atom.c bibdoc.c delim.c text.c
@@ -16,7 +16,7 @@ if(NOT TARGET litparse_fuzzcore)
   target_compile_definitions(litparse_fuzzcore PRIVATE _GNU_SOURCE)
   target_compile_options(litparse_fuzzcore PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
   target_link_libraries(litparse_fuzzcore PUBLIC sciloop::sdk PkgConfig::LIBXML2 PkgConfig::JANSSON
-                        PkgConfig::LP_FUZZ_CORE_ZLIB PkgConfig::LP_FUZZ_CORE_UTF8PROC Threads::Threads)
+                        PkgConfig::LP_FUZZ_CORE_ISAL PkgConfig::LP_FUZZ_CORE_UTF8PROC Threads::Threads)
 endif()
 
 # litparse_add_fuzzer(<format>): fuzz_litparse_<format> from fuzz_<format>.c, with a ctest test
