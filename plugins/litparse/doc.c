@@ -301,10 +301,31 @@ static void jw_close(jw *w, char c) {
     if (w->depth > 0) w->depth--;
 }
 
+/* A key taken from a document (another id's name, a date kind): escaped like any string. */
 static void jw_key(jw *w, const char *k) {
     jw_sep(w);
     if (!w->err && lp_json_str(w->b, k, strlen(k)) != 0) w->err = 1;
     jw_char(w, ':');
+}
+
+/* The writer's own keys are string literals that need no escaping; KEY("id") passes one with
+ * its length (the "" makes anything but a literal a compile error), and jw_lkey copies it. */
+#define KEY(lit) ("" lit), (sizeof("" lit) - 1)
+
+static void jw_lkey(jw *w, const char *k, size_t n) {
+    jw_sep(w);
+    if (w->err) return;
+    if (lp_buf_reserve(w->b, n + 3) != 0) {
+        w->err = 1;
+        return;
+    }
+    char *o = w->b->p + w->b->n;
+    o[0] = '"';
+    memcpy(o + 1, k, n);
+    o[n + 1] = '"';
+    o[n + 2] = ':';
+    w->b->n += n + 3;
+    w->b->p[w->b->n] = '\0';
 }
 
 static void jw_strn(jw *w, const char *s, size_t n) {
@@ -329,20 +350,27 @@ static void jw_int(jw *w, long long v) {
 }
 
 /* "key":"value" when value is present */
-static void kv_str(jw *w, const char *k, const char *v) {
+static void kv_str(jw *w, const char *k, size_t kn, const char *v) {
+    if (!v) return;
+    jw_lkey(w, k, kn);
+    jw_strn(w, v, strlen(v));
+}
+
+/* "key":"value" with a key from the document */
+static void kv_dyn(jw *w, const char *k, const char *v) {
     if (!v) return;
     jw_key(w, k);
     jw_strn(w, v, strlen(v));
 }
 
-static void kv_int(jw *w, const char *k, long long v) {
-    jw_key(w, k);
+static void kv_int(jw *w, const char *k, size_t kn, long long v) {
+    jw_lkey(w, k, kn);
     jw_int(w, v);
 }
 
-static void kv_true(jw *w, const char *k, int v) {
+static void kv_true(jw *w, const char *k, size_t kn, int v) {
     if (!v) return;
-    jw_key(w, k);
+    jw_lkey(w, k, kn);
     jw_raw(w, "true", 4);
 }
 
@@ -351,17 +379,17 @@ static void val_str(jw *w, const char *s) {
     jw_strn(w, s, strlen(s));
 }
 
-static void str_list(jw *w, const char *k, const char *const *v, size_t n) {
+static void str_list(jw *w, const char *k, size_t kn, const char *const *v, size_t n) {
     if (!n) return;
-    jw_key(w, k);
+    jw_lkey(w, k, kn);
     jw_open(w, '[');
     for (size_t i = 0; i < n; i++) val_str(w, v[i]);
     jw_close(w, ']');
 }
 
-static void spans(jw *w, const char *k, const lp_span32 *v, size_t n) {
+static void spans(jw *w, const char *k, size_t kn, const lp_span32 *v, size_t n) {
     if (!n) return;
-    jw_key(w, k);
+    jw_lkey(w, k, kn);
     jw_open(w, '[');
     for (size_t i = 0; i < n; i++) {
         jw_sep(w);
@@ -375,29 +403,29 @@ static void spans(jw *w, const char *k, const lp_span32 *v, size_t n) {
 }
 
 static void para_body(jw *w, const lp_para *p) {
-    jw_key(w, "text");
+    jw_lkey(w, KEY("text"));
     jw_strn(w, p->text, p->len);
-    spans(w, "sentences", p->sents, p->nsents);
+    spans(w, KEY("sentences"), p->sents, p->nsents);
     if (p->ncites) {
-        jw_key(w, "cites");
+        jw_lkey(w, KEY("cites"));
         jw_open(w, '[');
         for (size_t i = 0; i < p->ncites; i++) {
             const lp_cite *c = &p->cites[i];
             jw_sep(w);
             jw_open(w, '{');
-            kv_str(w, "ref", c->ref);
-            kv_str(w, "type", c->type);
-            kv_int(w, "start", c->span.start);
-            kv_int(w, "end", c->span.end);
+            kv_str(w, KEY("ref"), c->ref);
+            kv_str(w, KEY("type"), c->type);
+            kv_int(w, KEY("start"), c->span.start);
+            kv_int(w, KEY("end"), c->span.end);
             jw_close(w, '}');
         }
         jw_close(w, ']');
     }
 }
 
-static void paras(jw *w, const char *k, const lp_para *v, size_t n) {
+static void paras(jw *w, const char *k, size_t kn, const lp_para *v, size_t n) {
     if (!n) return;
-    jw_key(w, k);
+    jw_lkey(w, k, kn);
     jw_open(w, '[');
     for (size_t i = 0; i < n; i++) {
         jw_sep(w);
@@ -411,11 +439,11 @@ static void paras(jw *w, const char *k, const lp_para *v, size_t n) {
 static void name_obj(jw *w, const lp_name *nm) {
     jw_sep(w);
     jw_open(w, '{');
-    kv_str(w, "given", nm->given);
-    kv_str(w, "family", nm->family);
-    kv_str(w, "suffix", nm->suffix);
-    kv_str(w, "literal", nm->literal);
-    kv_str(w, "role", nm->role);
+    kv_str(w, KEY("given"), nm->given);
+    kv_str(w, KEY("family"), nm->family);
+    kv_str(w, KEY("suffix"), nm->suffix);
+    kv_str(w, KEY("literal"), nm->literal);
+    kv_str(w, KEY("role"), nm->role);
     jw_close(w, '}');
 }
 
@@ -428,45 +456,45 @@ static void date_str(const lp_date *dt, char out[16]) {
 int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
     jw w = {.b = out};
     jw_open(&w, '{');
-    kv_str(&w, "id", d->id);
-    kv_str(&w, "parent", d->parent);
-    str_list(&w, "children", d->children, d->nchildren);
-    kv_str(&w, "relation", d->relation);
+    kv_str(&w, KEY("id"), d->id);
+    kv_str(&w, KEY("parent"), d->parent);
+    str_list(&w, KEY("children"), d->children, d->nchildren);
+    kv_str(&w, KEY("relation"), d->relation);
 
     if (d->doi || d->pmid || d->pmcid || d->arxiv || d->publisher_id || d->nother_ids) {
-        jw_key(&w, "ids");
+        jw_lkey(&w, KEY("ids"));
         jw_open(&w, '{');
-        kv_str(&w, "doi", d->doi);
-        kv_str(&w, "pmid", d->pmid);
-        kv_str(&w, "pmcid", d->pmcid);
-        kv_str(&w, "arxiv", d->arxiv);
-        kv_str(&w, "publisher_id", d->publisher_id);
-        for (size_t i = 0; i < d->nother_ids; i++) kv_str(&w, d->other_ids[i].key, d->other_ids[i].value);
+        kv_str(&w, KEY("doi"), d->doi);
+        kv_str(&w, KEY("pmid"), d->pmid);
+        kv_str(&w, KEY("pmcid"), d->pmcid);
+        kv_str(&w, KEY("arxiv"), d->arxiv);
+        kv_str(&w, KEY("publisher_id"), d->publisher_id);
+        for (size_t i = 0; i < d->nother_ids; i++) kv_dyn(&w, d->other_ids[i].key, d->other_ids[i].value);
         jw_close(&w, '}');
     }
-    if (d->arxiv_version) kv_int(&w, "arxiv_version", d->arxiv_version);
-    kv_str(&w, "type", d->type);
-    kv_str(&w, "item_type", d->item_type);
-    kv_str(&w, "language", d->language);
-    kv_str(&w, "title", d->title);
-    kv_str(&w, "subtitle", d->subtitle);
+    if (d->arxiv_version) kv_int(&w, KEY("arxiv_version"), d->arxiv_version);
+    kv_str(&w, KEY("type"), d->type);
+    kv_str(&w, KEY("item_type"), d->item_type);
+    kv_str(&w, KEY("language"), d->language);
+    kv_str(&w, KEY("title"), d->title);
+    kv_str(&w, KEY("subtitle"), d->subtitle);
 
     if (d->nauthors) {
-        jw_key(&w, "authors");
+        jw_lkey(&w, KEY("authors"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nauthors; i++) {
             const lp_author *a = &d->authors[i];
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "given", a->given);
-            kv_str(&w, "family", a->family);
-            kv_str(&w, "suffix", a->suffix);
-            kv_str(&w, "collab", a->collab);
-            kv_str(&w, "orcid", a->orcid);
-            kv_str(&w, "email", a->email);
-            kv_true(&w, "corresponding", a->corresponding);
+            kv_str(&w, KEY("given"), a->given);
+            kv_str(&w, KEY("family"), a->family);
+            kv_str(&w, KEY("suffix"), a->suffix);
+            kv_str(&w, KEY("collab"), a->collab);
+            kv_str(&w, KEY("orcid"), a->orcid);
+            kv_str(&w, KEY("email"), a->email);
+            kv_true(&w, KEY("corresponding"), a->corresponding);
             if (a->naffs) {
-                jw_key(&w, "affiliations");
+                jw_lkey(&w, KEY("affiliations"));
                 jw_open(&w, '[');
                 for (size_t k = 0; k < a->naffs; k++) {
                     jw_sep(&w);
@@ -478,69 +506,69 @@ int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
         }
         jw_close(&w, ']');
     }
-    kv_true(&w, "authors_et_al", d->authors_et_al);
+    kv_true(&w, KEY("authors_et_al"), d->authors_et_al);
     if (d->naffs) {
-        jw_key(&w, "affiliations");
+        jw_lkey(&w, KEY("affiliations"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->naffs; i++) {
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "id", d->affs[i].id);
-            kv_str(&w, "text", d->affs[i].text);
+            kv_str(&w, KEY("id"), d->affs[i].id);
+            kv_str(&w, KEY("text"), d->affs[i].text);
             jw_close(&w, '}');
         }
         jw_close(&w, ']');
     }
     if (d->neditors) {
-        jw_key(&w, "editors");
+        jw_lkey(&w, KEY("editors"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->neditors; i++) name_obj(&w, &d->editors[i]);
         jw_close(&w, ']');
     }
     if (d->ncontributors) {
-        jw_key(&w, "contributors");
+        jw_lkey(&w, KEY("contributors"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->ncontributors; i++) name_obj(&w, &d->contributors[i]);
         jw_close(&w, ']');
     }
 
-    kv_str(&w, "venue", d->venue);
+    kv_str(&w, KEY("venue"), d->venue);
     if (d->journal_abbrev || d->issn || d->eissn || d->publisher || d->volume || d->issue || d->pages) {
-        jw_key(&w, "journal");
+        jw_lkey(&w, KEY("journal"));
         jw_open(&w, '{');
-        kv_str(&w, "abbrev", d->journal_abbrev);
-        kv_str(&w, "issn", d->issn);
-        kv_str(&w, "eissn", d->eissn);
-        kv_str(&w, "publisher", d->publisher);
-        kv_str(&w, "volume", d->volume);
-        kv_str(&w, "issue", d->issue);
-        kv_str(&w, "pages", d->pages);
+        kv_str(&w, KEY("abbrev"), d->journal_abbrev);
+        kv_str(&w, KEY("issn"), d->issn);
+        kv_str(&w, KEY("eissn"), d->eissn);
+        kv_str(&w, KEY("publisher"), d->publisher);
+        kv_str(&w, KEY("volume"), d->volume);
+        kv_str(&w, KEY("issue"), d->issue);
+        kv_str(&w, KEY("pages"), d->pages);
         jw_close(&w, '}');
     }
     if (d->ndates) {
-        jw_key(&w, "dates");
+        jw_lkey(&w, KEY("dates"));
         jw_open(&w, '{');
         for (size_t i = 0; i < d->ndates; i++) {
             char ds[16];
             date_str(&d->dates[i], ds);
-            kv_str(&w, d->dates[i].kind, ds);
+            kv_dyn(&w, d->dates[i].kind, ds);
         }
         jw_close(&w, '}');
     }
-    if (d->year) kv_int(&w, "year", d->year);
+    if (d->year) kv_int(&w, KEY("year"), d->year);
 
     size_t nabs = 0;
     for (size_t i = 0; i < d->nabstract; i++) nabs += d->abstract[i].nparas;
     if (nabs) {
-        jw_key(&w, "abstract");
+        jw_lkey(&w, KEY("abstract"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nabstract; i++) {
             const lp_section *s = &d->abstract[i];
             for (size_t k = 0; k < s->nparas; k++) {
                 jw_sep(&w);
                 jw_open(&w, '{');
-                kv_str(&w, "label", s->title);
-                kv_str(&w, "type", s->type);
+                kv_str(&w, KEY("label"), s->title);
+                kv_str(&w, KEY("type"), s->type);
                 para_body(&w, &s->paras[k]);
                 jw_close(&w, '}');
             }
@@ -548,21 +576,21 @@ int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
         jw_close(&w, ']');
     }
     if (d->nsummaries) {
-        jw_key(&w, "summaries");
+        jw_lkey(&w, KEY("summaries"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nsummaries; i++) {
             const lp_summary *s = &d->summaries[i];
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "type", s->type);
-            kv_str(&w, "title", s->title);
-            jw_key(&w, "paragraphs");
+            kv_str(&w, KEY("type"), s->type);
+            kv_str(&w, KEY("title"), s->title);
+            jw_lkey(&w, KEY("paragraphs"));
             jw_open(&w, '[');
             for (size_t k = 0; k < s->nsecs; k++)
                 for (size_t j = 0; j < s->secs[k].nparas; j++) {
                     jw_sep(&w);
                     jw_open(&w, '{');
-                    kv_str(&w, "label", s->secs[k].title);
+                    kv_str(&w, KEY("label"), s->secs[k].title);
                     para_body(&w, &s->secs[k].paras[j]);
                     jw_close(&w, '}');
                 }
@@ -571,28 +599,28 @@ int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
         }
         jw_close(&w, ']');
     }
-    str_list(&w, "keywords", d->keywords, d->nkeywords);
-    str_list(&w, "subjects", d->subjects, d->nsubjects);
-    str_list(&w, "categories", d->categories, d->ncategories);
+    str_list(&w, KEY("keywords"), d->keywords, d->nkeywords);
+    str_list(&w, KEY("subjects"), d->subjects, d->nsubjects);
+    str_list(&w, KEY("categories"), d->categories, d->ncategories);
     if (d->nmesh) {
-        jw_key(&w, "mesh");
+        jw_lkey(&w, KEY("mesh"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nmesh; i++) {
             const lp_mesh *m = &d->mesh[i];
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "descriptor", m->descriptor);
-            kv_str(&w, "ui", m->ui);
-            kv_true(&w, "major", m->major);
+            kv_str(&w, KEY("descriptor"), m->descriptor);
+            kv_str(&w, KEY("ui"), m->ui);
+            kv_true(&w, KEY("major"), m->major);
             if (m->nquals) {
-                jw_key(&w, "qualifiers");
+                jw_lkey(&w, KEY("qualifiers"));
                 jw_open(&w, '[');
                 for (size_t k = 0; k < m->nquals; k++) {
                     jw_sep(&w);
                     jw_open(&w, '{');
-                    kv_str(&w, "name", m->quals[k].name);
-                    kv_str(&w, "ui", m->quals[k].ui);
-                    kv_true(&w, "major", m->quals[k].major);
+                    kv_str(&w, KEY("name"), m->quals[k].name);
+                    kv_str(&w, KEY("ui"), m->quals[k].ui);
+                    kv_true(&w, KEY("major"), m->quals[k].major);
                     jw_close(&w, '}');
                 }
                 jw_close(&w, ']');
@@ -602,111 +630,111 @@ int lp_doc_to_json(const lp_doc *d, lp_buf *out) {
         jw_close(&w, ']');
     }
     if (d->nchemicals) {
-        jw_key(&w, "chemicals");
+        jw_lkey(&w, KEY("chemicals"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nchemicals; i++) {
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "name", d->chemicals[i].name);
-            kv_str(&w, "ui", d->chemicals[i].ui);
-            kv_str(&w, "registry_number", d->chemicals[i].registry);
+            kv_str(&w, KEY("name"), d->chemicals[i].name);
+            kv_str(&w, KEY("ui"), d->chemicals[i].ui);
+            kv_str(&w, KEY("registry_number"), d->chemicals[i].registry);
             jw_close(&w, '}');
         }
         jw_close(&w, ']');
     }
-    str_list(&w, "publication_types", d->pubtypes, d->npubtypes);
+    str_list(&w, KEY("publication_types"), d->pubtypes, d->npubtypes);
 
     size_t nsec = 0;
     for (size_t i = 0; i < d->nsections; i++) nsec += d->sections[i].nparas || d->sections[i].title;
     if (nsec) {
-        jw_key(&w, "sections");
+        jw_lkey(&w, KEY("sections"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nsections; i++) {
             const lp_section *s = &d->sections[i];
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "title", s->title);
-            kv_str(&w, "label", s->label);
-            kv_str(&w, "type", s->type);
-            kv_int(&w, "level", s->level);
-            if (s->parent >= 0) kv_int(&w, "parent", s->parent);
-            paras(&w, "paragraphs", s->paras, s->nparas);
+            kv_str(&w, KEY("title"), s->title);
+            kv_str(&w, KEY("label"), s->label);
+            kv_str(&w, KEY("type"), s->type);
+            kv_int(&w, KEY("level"), s->level);
+            if (s->parent >= 0) kv_int(&w, KEY("parent"), s->parent);
+            paras(&w, KEY("paragraphs"), s->paras, s->nparas);
             jw_close(&w, '}');
         }
         jw_close(&w, ']');
     }
     if (d->nfigures) {
-        jw_key(&w, "figures");
+        jw_lkey(&w, KEY("figures"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nfigures; i++) {
             const lp_figure *f = &d->figures[i];
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "id", f->id);
-            kv_str(&w, "label", f->label);
-            kv_str(&w, "kind", f->kind);
-            kv_str(&w, "caption", f->caption);
+            kv_str(&w, KEY("id"), f->id);
+            kv_str(&w, KEY("label"), f->label);
+            kv_str(&w, KEY("kind"), f->kind);
+            kv_str(&w, KEY("caption"), f->caption);
             jw_close(&w, '}');
         }
         jw_close(&w, ']');
     }
     if (d->nrefs) {
-        jw_key(&w, "references");
+        jw_lkey(&w, KEY("references"));
         jw_open(&w, '[');
         for (size_t i = 0; i < d->nrefs; i++) {
             const lp_ref *r = &d->refs[i];
             jw_sep(&w);
             jw_open(&w, '{');
-            kv_str(&w, "id", r->id);
-            kv_str(&w, "label", r->label);
-            kv_str(&w, "type", r->kind);
+            kv_str(&w, KEY("id"), r->id);
+            kv_str(&w, KEY("label"), r->label);
+            kv_str(&w, KEY("type"), r->kind);
             if (r->nauthors) {
-                jw_key(&w, "authors");
+                jw_lkey(&w, KEY("authors"));
                 jw_open(&w, '[');
                 for (size_t k = 0; k < r->nauthors; k++) name_obj(&w, &r->authors[k]);
                 jw_close(&w, ']');
             }
-            kv_true(&w, "et_al", r->et_al);
-            kv_str(&w, "title", r->title);
-            kv_str(&w, "source", r->source);
-            kv_str(&w, "year", r->year);
-            kv_str(&w, "volume", r->volume);
-            kv_str(&w, "issue", r->issue);
-            kv_str(&w, "pages", r->pages);
-            kv_str(&w, "publisher", r->publisher);
-            kv_str(&w, "doi", r->doi);
-            kv_str(&w, "pmid", r->pmid);
-            kv_str(&w, "pmcid", r->pmcid);
-            kv_str(&w, "arxiv", r->arxiv);
-            kv_str(&w, "url", r->url);
-            kv_str(&w, "text", r->text);
+            kv_true(&w, KEY("et_al"), r->et_al);
+            kv_str(&w, KEY("title"), r->title);
+            kv_str(&w, KEY("source"), r->source);
+            kv_str(&w, KEY("year"), r->year);
+            kv_str(&w, KEY("volume"), r->volume);
+            kv_str(&w, KEY("issue"), r->issue);
+            kv_str(&w, KEY("pages"), r->pages);
+            kv_str(&w, KEY("publisher"), r->publisher);
+            kv_str(&w, KEY("doi"), r->doi);
+            kv_str(&w, KEY("pmid"), r->pmid);
+            kv_str(&w, KEY("pmcid"), r->pmcid);
+            kv_str(&w, KEY("arxiv"), r->arxiv);
+            kv_str(&w, KEY("url"), r->url);
+            kv_str(&w, KEY("text"), r->text);
             jw_close(&w, '}');
         }
         jw_close(&w, ']');
     }
     if (d->license_type || d->license_url || d->license_text) {
-        jw_key(&w, "license");
+        jw_lkey(&w, KEY("license"));
         jw_open(&w, '{');
-        kv_str(&w, "type", d->license_type);
-        kv_str(&w, "url", d->license_url);
-        kv_str(&w, "text", d->license_text);
-        kv_str(&w, "from", d->license_from);
+        kv_str(&w, KEY("type"), d->license_type);
+        kv_str(&w, KEY("url"), d->license_url);
+        kv_str(&w, KEY("text"), d->license_text);
+        kv_str(&w, KEY("from"), d->license_from);
         jw_close(&w, '}');
     }
-    kv_str(&w, "copyright", d->copyright);
-    kv_str(&w, "comment", d->comment);
-    kv_str(&w, "journal_ref", d->journal_ref);
-    kv_str(&w, "url", d->url);
-    kv_str(&w, "note", d->note);
+    kv_str(&w, KEY("copyright"), d->copyright);
+    kv_str(&w, KEY("comment"), d->comment);
+    kv_str(&w, KEY("journal_ref"), d->journal_ref);
+    kv_str(&w, KEY("url"), d->url);
+    kv_str(&w, KEY("note"), d->note);
 
-    jw_key(&w, "sources");
+    jw_lkey(&w, KEY("sources"));
     jw_open(&w, '[');
     jw_sep(&w);
     jw_open(&w, '{');
-    kv_str(&w, "file", d->src_file);
-    kv_str(&w, "format", d->src_format);
-    kv_int(&w, "record", d->src_record);
-    kv_str(&w, "key", d->src_key);
+    kv_str(&w, KEY("file"), d->src_file);
+    kv_str(&w, KEY("format"), d->src_format);
+    kv_int(&w, KEY("record"), d->src_record);
+    kv_str(&w, KEY("key"), d->src_key);
     jw_close(&w, '}');
     jw_close(&w, ']');
     jw_close(&w, '}');
