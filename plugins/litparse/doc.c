@@ -141,15 +141,15 @@ int lp_doc_finish(lp_arena *a, lp_doc *d) {
     if (!d->id) {
         if (d->doi) {
             /* DOIs compare case-insensitively; the id uses the lower-case form */
-            char *s = lp_arena_printf(a, "doi:%s", d->doi);
+            char *s = lp_arena_cat3(a, "doi:", d->doi, "");
             if (!s) return -1;
             for (char *p = s; *p; p++)
                 if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
             d->id = s;
-        } else if (d->pmid) d->id = lp_arena_printf(a, "pmid:%s", d->pmid);
-        else if (d->pmcid) d->id = lp_arena_printf(a, "pmcid:%s", d->pmcid);
-        else if (d->arxiv) d->id = lp_arena_printf(a, "arxiv:%s", d->arxiv);
-        else if (d->src_key) d->id = lp_arena_printf(a, "%s#%s", d->src_file ? d->src_file : "", d->src_key);
+        } else if (d->pmid) d->id = lp_arena_cat3(a, "pmid:", d->pmid, "");
+        else if (d->pmcid) d->id = lp_arena_cat3(a, "pmcid:", d->pmcid, "");
+        else if (d->arxiv) d->id = lp_arena_cat3(a, "arxiv:", d->arxiv, "");
+        else if (d->src_key) d->id = lp_arena_cat3(a, d->src_file ? d->src_file : "", "#", d->src_key);
         else d->id = lp_arena_printf(a, "%s#%ld", d->src_file ? d->src_file : "", d->src_record);
         if (!d->id) return -1;
     }

@@ -585,7 +585,7 @@ static void parse_permissions(jats *j, lp_doc *d, const lp_node *meta) {
 
 static const char *pages_of(jats *j, const lp_node *cit) {
     char *fp = child_text(j, cit, "fpage"), *lpg = child_text(j, cit, "lpage");
-    if (fp && lpg) return lp_arena_printf(A, "%s-%s", fp, lpg);
+    if (fp && lpg) return lp_arena_cat3(A, fp, "-", lpg);
     if (fp) return fp;
     char *pr = child_text(j, cit, "page-range");
     if (pr) return pr;

@@ -140,7 +140,7 @@ static void parse_article(med *m, lp_doc *d, const lp_node *art) {
         d->pages = ctxt(m, pg, "MedlinePgn");
         if (!d->pages) {
             char *sp = ctxt(m, pg, "StartPage"), *ep = ctxt(m, pg, "EndPage");
-            d->pages = sp && ep ? lp_arena_printf(A, "%s-%s", sp, ep) : sp;
+            d->pages = sp && ep ? lp_arena_cat3(A, sp, "-", ep) : sp;
         }
     }
     for (const lp_node *el = lp_child(art, "ELocationID"); el; el = lp_next(el, "ELocationID")) {

@@ -85,6 +85,16 @@ char *lp_arena_printf(lp_arena *a, const char *fmt, ...) {
     return p;
 }
 
+char *lp_arena_cat3(lp_arena *a, const char *x, const char *y, const char *z) {
+    size_t nx = strlen(x), ny = strlen(y), nz = strlen(z);
+    char *p = lp_arena_alloc(a, nx + ny + nz + 1);
+    if (!p) return NULL;
+    memcpy(p, x, nx);
+    memcpy(p + nx, y, ny);
+    memcpy(p + nx + ny, z, nz + 1);
+    return p;
+}
+
 void lp_arena_reset(lp_arena *a) {
     lp_arena_chunk *c = a->head;
     /* keep the newest (largest) chunk, free the rest */

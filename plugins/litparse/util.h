@@ -46,6 +46,9 @@ char *lp_arena_strndup(lp_arena *a, const char *s, size_t n);
 char *lp_arena_strdup(lp_arena *a, const char *s);
 /* printf into the arena. */
 char *lp_arena_printf(lp_arena *a, const char *fmt, ...) SL_PRINTF(2, 3);
+/* The three strings (none NULL) concatenated, as lp_arena_printf(a, "%s%s%s", ...) without
+ * the format machinery: page ranges and ids are made for every reference and document. */
+char *lp_arena_cat3(lp_arena *a, const char *x, const char *y, const char *z);
 /* Forget everything allocated (keeps the first chunk for reuse) and clear `failed`. */
 void lp_arena_reset(lp_arena *a);
 /* Free all memory; the arena may be reused after lp_arena_init. NULL is a no-op. */
