@@ -332,21 +332,27 @@ static void jw_strn(jw *w, const char *s, size_t n) {
     if (!w->err && lp_json_str(w->b, s, n) != 0) w->err = 1;
 }
 
-/* Decimal digits of v at the end of out[0..20); returns where they start (as "%llu"). */
-static char *fmt_u64(unsigned long long v, char out[20]) {
-    char *p = out + 20;
+/* v in decimal ("%llu") at o, which has room for 20 digits; returns the end. */
+static char *put_u64(char *o, unsigned long long v) {
+    char tmp[20], *p = tmp + 20;
     do *--p = (char)('0' + v % 10);
     while (v /= 10);
-    return p;
+    memcpy(o, p, (size_t)(tmp + 20 - p));
+    return o + (tmp + 20 - p);
 }
 
 /* A number as "%lld" writes it, without the printf machinery (cite offsets are many). */
 static void jw_int(jw *w, long long v) {
-    char num[21];
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    char *p = fmt_u64(u, num + 1);
-    if (v < 0) *--p = '-';
-    jw_raw(w, p, (size_t)(num + 21 - p));
+    if (w->err) return;
+    if (lp_buf_reserve(w->b, 21) != 0) {
+        w->err = 1;
+        return;
+    }
+    char *o = w->b->p + w->b->n;
+    if (v < 0) *o++ = '-';
+    o = put_u64(o, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+    w->b->n = (size_t)(o - w->b->p);
+    w->b->p[w->b->n] = '\0';
 }
 
 /* "key":"value" when value is present */
@@ -391,14 +397,22 @@ static void spans(jw *w, const char *k, size_t kn, const lp_span32 *v, size_t n)
     if (!n) return;
     jw_lkey(w, k, kn);
     jw_open(w, '[');
-    for (size_t i = 0; i < n; i++) {
-        jw_sep(w);
-        jw_char(w, '[');
-        jw_int(w, v[i].start);
-        jw_char(w, ',');
-        jw_int(w, v[i].end);
-        jw_char(w, ']');
+    /* every paragraph has these: one reserve for the array, at most 24 bytes a pair */
+    if (!w->err && lp_buf_reserve(w->b, n * 24) != 0) w->err = 1;
+    if (!w->err) {
+        char *o = w->b->p + w->b->n;
+        for (size_t i = 0; i < n; i++) {
+            if (i) *o++ = ',';
+            *o++ = '[';
+            o = put_u64(o, v[i].start);
+            *o++ = ',';
+            o = put_u64(o, v[i].end);
+            *o++ = ']';
+        }
+        w->b->n = (size_t)(o - w->b->p);
+        w->b->p[w->b->n] = '\0';
     }
+    w->first[w->depth] = 0; /* as jw_sep leaves it after the items */
     jw_close(w, ']');
 }
 
