@@ -9,12 +9,16 @@
 #include <unistd.h>
 
 #define MAX_NOTES 100
+/* Documents of files parsed ahead of the one being written wait in memory up to this many bytes
+ * in all, then in temporary files. */
+#define HELD_IN_MEMORY ((size_t)64 << 20)
 
 typedef struct job_state {
     lp_batch_report rep;
     lp_buf line;                 /* serialisation scratch */
-    FILE *out;                   /* where this file's documents go */
-    char tmp[4096];              /* its temporary file when not writing directly */
+    lp_buf held;                 /* its documents while they fit in the memory budget */
+    FILE *out;                   /* where its documents go: the output, or a temporary file */
+    char tmp[4096];              /* that temporary file's name */
     int done;
 } job_state;
 
@@ -31,12 +35,52 @@ typedef struct batch {
     int direct;                  /* one thread: write straight to the output */
     FILE *out;
     const char *tmpdir;
+    size_t held;                 /* bytes held in memory by all jobs (atomic) */
 } batch;
 
+/* Move job j's documents from memory to a temporary file, which takes the rest. */
+static sl_status spill(batch *b, job_state *j) {
+    /* a unique name: the scratch folder may be shared (the system's temporary folder) */
+    snprintf(j->tmp, sizeof j->tmp, "%s/litparse-part-%zu-XXXXXX", b->tmpdir, (size_t)(j - b->st));
+    int fd = mkstemp(j->tmp);
+    j->out = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (!j->out && fd >= 0) {
+        close(fd);
+        unlink(j->tmp);
+    }
+    if (!j->out) {
+        j->rep.write_failed = 1;
+        return sl_set_error(SL_ERR_IO, "%s: cannot create: %s", j->tmp, strerror(errno));
+    }
+    if (j->held.n && fwrite(j->held.p, 1, j->held.n, j->out) != j->held.n) {
+        j->rep.write_failed = 1;
+        return sl_set_error(SL_ERR_IO, "%s: cannot write: %s", j->tmp, strerror(errno));
+    }
+    __atomic_fetch_sub(&b->held, j->held.n, __ATOMIC_RELAXED);
+    lp_buf_free(&j->held);
+    return SL_OK;
+}
+
+typedef struct job_ctx {
+    batch *b;
+    job_state *j;
+} job_ctx;
+
 static sl_status emit(void *user, lp_doc *d) {
-    job_state *j = user;
+    job_ctx *c = user;
+    job_state *j = c->j;
     j->line.n = 0;
     if (lp_doc_to_json(d, &j->line) != 0) return sl_set_error(SL_ERR_NOMEM, "out of memory writing a document");
+    if (!j->out) {
+        size_t n = j->line.n;
+        if (__atomic_add_fetch(&c->b->held, n, __ATOMIC_RELAXED) <= HELD_IN_MEMORY && lp_buf_add(&j->held, j->line.p, n) == 0) {
+            j->rep.docs++;
+            return SL_OK;
+        }
+        __atomic_fetch_sub(&c->b->held, n, __ATOMIC_RELAXED);
+        sl_status st = spill(c->b, j);
+        if (st != SL_OK) return st;
+    }
     if (fwrite(j->line.p, 1, j->line.n, j->out) != j->line.n) {
         j->rep.write_failed = 1;
         return sl_set_error(SL_ERR_IO, "cannot write documents: %s", strerror(errno));
@@ -46,7 +90,7 @@ static sl_status emit(void *user, lp_doc *d) {
 }
 
 static sl_status del(void *user, const char *pmid) {
-    job_state *j = user;
+    job_state *j = ((job_ctx *)user)->j;
     lp_batch_deletion *v = realloc(j->rep.dels, (j->rep.ndels + 1) * sizeof *v);
     char *p = strdup(pmid);
     if (!v || !p) {
@@ -61,7 +105,7 @@ static sl_status del(void *user, const char *pmid) {
 }
 
 static void note(void *user, const char *msg) {
-    job_state *j = user;
+    job_state *j = ((job_ctx *)user)->j;
     if (j->rep.nnotes >= MAX_NOTES) {
         j->rep.notes_dropped++;
         return;
@@ -77,25 +121,9 @@ static void note(void *user, const char *msg) {
 static void run_job(batch *b, size_t i) {
     job_state *j = &b->st[i];
     const lp_batch_job *jb = &b->jobs[i];
-    if (b->direct) {
-        j->out = b->out;
-    } else {
-        /* a unique name: the scratch folder may be shared (the system's temporary folder) */
-        snprintf(j->tmp, sizeof j->tmp, "%s/litparse-part-%zu-XXXXXX", b->tmpdir, i);
-        int fd = mkstemp(j->tmp);
-        j->out = fd >= 0 ? fdopen(fd, "w+b") : NULL;
-        if (!j->out && fd >= 0) {
-            close(fd);
-            unlink(j->tmp);
-        }
-        if (!j->out) {
-            j->rep.status = sl_set_error(SL_ERR_IO, "%s: cannot create: %s", j->tmp, strerror(errno));
-            j->rep.message = strdup(sl_last_error());
-            j->rep.write_failed = 1;
-            return;
-        }
-    }
-    lp_sink sink = {emit, del, note, j};
+    if (b->direct) j->out = b->out; /* otherwise memory, then a temporary file (emit) */
+    job_ctx ctx = {b, j};
+    lp_sink sink = {emit, del, note, &ctx};
     j->rep.status = lp_parse_file(jb->path, jb->display, jb->format, b->opts, &sink, &j->rep.res);
     if (j->rep.status != SL_OK) j->rep.message = strdup(sl_last_error());
     lp_buf_free(&j->line);
@@ -129,11 +157,18 @@ static void *worker(void *arg) {
     }
 }
 
-/* Copy a finished job's temporary file to the output. */
+/* Write a finished job's documents (held in memory or in its temporary file) to the output. */
 static sl_status append(batch *b, job_state *j) {
-    if (b->direct || !j->out) return SL_OK;
-    char buf[1 << 16];
+    if (b->direct) return SL_OK;
     sl_status st = SL_OK;
+    if (!j->out) {
+        if (j->held.n && fwrite(j->held.p, 1, j->held.n, b->out) != j->held.n)
+            st = sl_set_error(SL_ERR_IO, "cannot write documents: %s", strerror(errno));
+        __atomic_fetch_sub(&b->held, j->held.n, __ATOMIC_RELAXED);
+        lp_buf_free(&j->held);
+        return st;
+    }
+    char buf[1 << 16];
     if (fflush(j->out) != 0 || fseek(j->out, 0, SEEK_SET) != 0) st = sl_set_error(SL_ERR_IO, "%s: %s", j->tmp, strerror(errno));
     size_t k;
     while (st == SL_OK && (k = fread(buf, 1, sizeof buf, j->out)) > 0)
@@ -223,11 +258,12 @@ sl_status lp_batch_run(const lp_batch_job *jobs, size_t n, int threads, const lp
     }
     free(tids);
     for (size_t i = 0; i < n; i++) {
-        /* jobs finished after a stop: drop their temporary output */
+        /* jobs finished after a stop: drop their output */
         if (b.st[i].out && !b.direct) {
             fclose(b.st[i].out);
             unlink(b.st[i].tmp);
         }
+        lp_buf_free(&b.st[i].held);
         free_report(&b.st[i].rep);
     }
     free(b.st);
