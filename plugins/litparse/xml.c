@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define DEFAULT_RECORD_LIMIT ((size_t)256 << 20)
 
@@ -187,6 +190,18 @@ static void utf8_error(lpx_state *s, uint64_t line, uint64_t off, unsigned char 
              (unsigned long long)line, (unsigned long long)off, byte, lp_source_gz(s->src) ? " of the decompressed stream" : "");
 }
 
+static uint64_t count_newlines(const unsigned char *p, size_t n) {
+    uint64_t lines = 0;
+    size_t k = 0;
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; k + 16 <= n; k += 16)
+        lines += (uint64_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + k)), nl)));
+#endif
+    for (; k < n; k++) lines += p[k] == '\n';
+    return lines;
+}
+
 long lpx_read(lpx_state *s, char *out, size_t len) {
     if (s->status != SL_OK || s->at_end) return s->status != SL_OK ? -1 : 0;
     long k = lp_source_read(s->src, out, len);
@@ -242,7 +257,7 @@ long lpx_read(lpx_state *s, char *out, size_t len) {
             s->ncarry = tail;
             if (tail) memcpy(s->carry, buf + n - tail, tail);
         }
-        for (const unsigned char *p = buf, *e = buf + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++) s->lines++;
+        s->lines += count_newlines(buf, n);
     }
     s->offset += n;
     return (long)n;

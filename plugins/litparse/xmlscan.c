@@ -21,6 +21,7 @@
 #define MAX_NAME_BYTES ((size_t)32 << 20) /* distinct names and namespace URIs of one document */
 #define MAX_REF 64                         /* longest "&name;" or "&#x...;" looked at */
 #define PEEK_PROLOG 65536                  /* the prolog must end within this many bytes */
+#define SLACK 16                           /* readable bytes past the buffer's capacity (vector loads) */
 
 /* Byte classes. */
 enum { C_NAME_START = 1, C_NAME = 2, C_SPACE = 4, C_TEXT_STOP = 8, C_CTRL = 16 };
@@ -256,9 +257,11 @@ static void sync_lines(scan *sc, size_t upto) {
     size_t k = sc->lpos;
     const char *b = sc->buf;
 #ifdef __SSE2__
+    /* the buffer has SLACK bytes past its capacity, so the last load may run over `upto` */
     const __m128i nl = _mm_set1_epi8('\n');
-    for (; k + 16 <= upto; k += 16) {
+    for (; k < upto; k += 16) {
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + k)), nl));
+        if (upto - k < 16) m &= (1u << (upto - k)) - 1;
         if (m) {
             sc->line += (uint64_t)__builtin_popcount(m);
             sc->lstart = sc->base + k + (size_t)(32 - __builtin_clz(m)); /* just after the last one */
@@ -332,7 +335,7 @@ static int fill(scan *sc) {
             fail_at(sc, 0, "a tag, comment, processing instruction or CDATA section longer than %zu MiB", MAX_CONSTRUCT >> 20);
             return 0;
         }
-        char *nb = realloc(sc->buf, sc->cap * 2);
+        char *nb = realloc(sc->buf, sc->cap * 2 + SLACK);
         if (!nb) {
             lpx_fail(sc->b, SL_ERR_NOMEM, "out of memory");
             return 0;
@@ -1163,7 +1166,7 @@ int lpx_scan(lpx_state *s) {
     scan *sc = calloc(1, sizeof *sc);
     if (!sc) return -1;
     sc->b = s;
-    sc->buf = malloc(BUF_INIT);
+    sc->buf = calloc(1, BUF_INIT + SLACK);
     iname *xml = sc->buf ? intern(&sc->names, "http://www.w3.org/XML/1998/namespace", 36) : NULL;
     if (!xml) {
         free(sc->buf);
