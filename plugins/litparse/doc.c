@@ -461,7 +461,32 @@ static void name_obj(jw *w, const lp_name *nm) {
     jw_close(w, '}');
 }
 
+/* v (0..9999) in decimal at o, zero-padded to `width` (at most 4) digits; returns the end. */
+static char *put_padded(char *o, int v, int width) {
+    char tmp[4];
+    int k = 0;
+    do tmp[k++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (k < width) tmp[k++] = '0';
+    while (k) *o++ = tmp[--k];
+    return o;
+}
+
 static void date_str(const lp_date *dt, char out[16]) {
+    if (dt->year >= 0 && dt->year <= 9999 && dt->month >= 0 && dt->month <= 99 && dt->day >= 0 && dt->day <= 99) {
+        /* what the snprintf calls below write, without them: every document has dates */
+        char *o = put_padded(out, dt->year, 4);
+        if (dt->month) {
+            *o++ = '-';
+            o = put_padded(o, dt->month, 2);
+            if (dt->day) {
+                *o++ = '-';
+                o = put_padded(o, dt->day, 2);
+            }
+        }
+        *o = '\0';
+        return;
+    }
     if (dt->month && dt->day) snprintf(out, 16, "%04d-%02d-%02d", dt->year, dt->month, dt->day);
     else if (dt->month) snprintf(out, 16, "%04d-%02d", dt->year, dt->month);
     else snprintf(out, 16, "%04d", dt->year);
