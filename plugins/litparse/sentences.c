@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAX_TOKEN 64       /* longer tokens are URLs, formulas, ...: never abbreviations */
 #define MAX_CITATION 48    /* "[12, 14–17]" after a period */
@@ -620,6 +623,39 @@ static const unsigned char SIGNIFICANT[128] = {
 
 static int is_ascii_letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
+/* The scalar skip below, sixteen bytes at a time where SSE2 is there: the index of the first byte
+ * that is SIGNIFICANT or non-ASCII, a space followed by two ASCII letters not counting. Stops
+ * early (never late) near the end; the scalar loop takes over from there. */
+static size_t skip_plain(const unsigned char *s, size_t i, size_t len)
+{
+#ifdef __SSE2__
+    const __m128i c9 = _mm_set1_epi8(9), c4 = _mm_set1_epi8(4), sp = _mm_set1_epi8(' ');
+    const __m128i ca = _mm_set1_epi8('a'), c25 = _mm_set1_epi8(25), c20 = _mm_set1_epi8(0x20);
+    const __m128i bang = _mm_set1_epi8('!'), dot = _mm_set1_epi8('.'), q = _mm_set1_epi8('?');
+    const __m128i lp = _mm_set1_epi8('('), rp = _mm_set1_epi8(')'), lb = _mm_set1_epi8('['), rb = _mm_set1_epi8(']');
+    while (i + 18 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+        __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 2));
+        __m128i t = _mm_sub_epi8(v, c9);
+        __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, c4), t); /* \t \n \v \f \r */
+        __m128i punct = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, bang), _mm_cmpeq_epi8(v, dot)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, lp)));
+        punct = _mm_or_si128(punct, _mm_or_si128(_mm_cmpeq_epi8(v, rp), _mm_or_si128(_mm_cmpeq_epi8(v, lb), _mm_cmpeq_epi8(v, rb))));
+        __m128i t1 = _mm_sub_epi8(_mm_or_si128(v1, c20), ca), t2 = _mm_sub_epi8(_mm_or_si128(v2, c20), ca);
+        __m128i letters = _mm_and_si128(_mm_cmpeq_epi8(_mm_min_epu8(t1, c25), t1), _mm_cmpeq_epi8(_mm_min_epu8(t2, c25), t2));
+        __m128i lone_space = _mm_andnot_si128(letters, _mm_cmpeq_epi8(v, sp));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ws, punct), lone_space)) |
+                     (unsigned)_mm_movemask_epi8(v); /* non-ASCII */
+        if (m) return i + (size_t)__builtin_ctz(m);
+        i += 16;
+    }
+#else
+    (void)s, (void)len;
+#endif
+    return i;
+}
+
 sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out)
 {
     if (!out) return sl_set_error(SL_ERR_INVALID, "lp_sentences_split: out is NULL");
@@ -639,6 +675,7 @@ sl_status lp_sentences_split(const char *text, size_t len, lp_spans *out)
              * (on_token_start acts only on bullets, numbers and one-letter list markers):
              * skip such runs at once (most of any text). */
             for (;;) {
+                i = skip_plain(sp.s, i, len);
                 while (i < len && sp.s[i] < 0x80 && !SIGNIFICANT[sp.s[i]]) i++;
                 if (i + 2 < len && sp.s[i] == ' ' && is_ascii_letter(sp.s[i + 1]) && is_ascii_letter(sp.s[i + 2])) {
                     i += 3;
