@@ -73,7 +73,7 @@ static size_t cps(const char *t, size_t from, size_t to) {
         memcpy(&w, t + i, 8);
         /* bit 7 of each byte that has bit 7 set and bit 6 clear */
         uint64_t cont = w & ~(w << 1) & 0x8080808080808080ull;
-        n += 8 - (size_t)__builtin_popcountll(cont);
+        n += 8 - (size_t)lp_popcount64(cont);
     }
     for (; i < to; i++) n += ((unsigned char)t[i] & 0xC0) != 0x80;
     return n;

@@ -95,6 +95,15 @@ int lp_buf_printf(lp_buf *b, const char *fmt, ...) SL_PRINTF(2, 3);
 void lp_buf_free(lp_buf *b);
 
 /* 1 for the ASCII white space XML and plain text treat as folding space. */
+/* Bits set in x, without the POPCNT instruction (not in x86-64's baseline, so
+ * __builtin_popcount becomes a library call there). */
+static inline unsigned lp_popcount64(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 static inline int lp_is_space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }

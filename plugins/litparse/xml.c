@@ -57,13 +57,16 @@ static void oom(lpx_state *s) {
 static void flush_text(lpx_state *s) {
     if (s->text.n == 0) return;
     if (s->cur) {
-        lp_node *t = lp_arena_alloc(&s->arena, sizeof *t);
-        char *p = t ? lp_arena_strndup(&s->arena, s->text.p, s->text.n) : NULL;
-        if (!p) {
+        /* the node and its characters in one allocation */
+        lp_node *t = lp_arena_alloc(&s->arena, sizeof *t + s->text.n + 1);
+        if (!t) {
             oom(s);
             s->text.n = 0;
             return;
         }
+        char *p = (char *)(t + 1);
+        memcpy(p, s->text.p, s->text.n);
+        p[s->text.n] = '\0';
         memset(t, 0, sizeof *t);
         t->text = p;
         t->len = s->text.n;
@@ -196,7 +199,7 @@ static uint64_t count_newlines(const unsigned char *p, size_t n) {
 #ifdef __SSE2__
     const __m128i nl = _mm_set1_epi8('\n');
     for (; k + 16 <= n; k += 16)
-        lines += (uint64_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + k)), nl)));
+        lines += (uint64_t)lp_popcount64((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + k)), nl)));
 #endif
     for (; k < n; k++) lines += p[k] == '\n';
     return lines;

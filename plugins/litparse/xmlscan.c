@@ -263,7 +263,7 @@ static void sync_lines(scan *sc, size_t upto) {
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + k)), nl));
         if (upto - k < 16) m &= (1u << (upto - k)) - 1;
         if (m) {
-            sc->line += (uint64_t)__builtin_popcount(m);
+            sc->line += (uint64_t)lp_popcount64(m);
             sc->lstart = sc->base + k + (size_t)(32 - __builtin_clz(m)); /* just after the last one */
         }
     }
@@ -469,6 +469,7 @@ static void text(scan *sc) {
     for (;;) {
         size_t i = sc->pos, start = i;
         const char *b = sc->buf;
+        int cr = 0; /* a '\r' in this run: line ends need normalising */
         for (;;) {
             i = skip_text(b, i, sc->len);
             if (i >= sc->len) break;
@@ -484,6 +485,7 @@ static void text(scan *sc) {
                 fail_at(sc, i, "character U+%04X is not allowed in XML", 0xFFFE + ((unsigned char)b[i + 2] & 1));
                 return;
             }
+            cr |= c == '\r';
             i++;
         }
         if (i > start) {
@@ -493,8 +495,10 @@ static void text(scan *sc) {
                         outside_text(sc, k);
                         return;
                     }
-            } else {
+            } else if (cr) {
                 text_out(sc, b + start, i - start);
+            } else {
+                lpx_text(sc->b, b + start, i - start);
             }
         }
         sc->pos = i;
@@ -605,11 +609,14 @@ static void truncated(scan *sc) {
 static size_t name_len(const char *p, const char *end) {
     if (p >= end || !IS(*p, C_NAME_START)) return 0;
     const char *q = p;
-    do {
+    for (;;) {
+        q++;
+        while (q < end && (unsigned char)*q < 0x80 && IS(*q, C_NAME)) q++; /* ASCII: the common case */
+        if (q >= end || (unsigned char)*q < 0x80) break;
         /* U+FFFE and U+FFFF (EF BF BE/BF) are no characters at all */
         if ((unsigned char)*q == 0xEF && end - q >= 3 && (unsigned char)q[1] == 0xBF && ((unsigned char)q[2] & 0xFE) == 0xBE) break;
-        q++;
-    } while (q < end && IS(*q, C_NAME));
+    }
+    if ((unsigned char)*p == 0xEF && end - p >= 3 && (unsigned char)p[1] == 0xBF && ((unsigned char)p[2] & 0xFE) == 0xBE) return 0;
     return (size_t)(q - p);
 }
 
