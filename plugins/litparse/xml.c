@@ -53,23 +53,39 @@ static void oom(lpx_state *s) {
         lpx_fail(s, SL_ERR_NOMEM, "out of memory");
 }
 
+/* Pending characters: a borrowed run of the reader's buffer, or what was copied into s->text. */
+static const char *pending(const lpx_state *s, size_t *n) {
+    *n = s->borrow ? s->borrow_n : s->text.n;
+    return s->borrow ? s->borrow : s->text.p;
+}
+
+void lpx_unborrow(lpx_state *s) {
+    if (!s->borrow) return;
+    const char *p = s->borrow;
+    s->borrow = NULL;
+    if (lp_buf_add(&s->text, p, s->borrow_n) != 0) lpx_fail(s, SL_ERR_NOMEM, "out of memory");
+}
+
 /* Turn the pending characters into a text node of the current element. */
 static void flush_text(lpx_state *s) {
-    if (s->text.n == 0) return;
+    size_t n;
+    const char *src = pending(s, &n);
+    if (n == 0) return;
     if (s->cur) {
         /* the node and its characters in one allocation */
-        lp_node *t = lp_arena_alloc(&s->arena, sizeof *t + s->text.n + 1);
+        lp_node *t = lp_arena_alloc(&s->arena, sizeof *t + n + 1);
         if (!t) {
             oom(s);
             s->text.n = 0;
+            s->borrow = NULL;
             return;
         }
         char *p = (char *)(t + 1);
-        memcpy(p, s->text.p, s->text.n);
-        p[s->text.n] = '\0';
+        memcpy(p, src, n);
+        p[n] = '\0';
         memset(t, 0, sizeof *t);
         t->text = p;
-        t->len = s->text.n;
+        t->len = n;
         t->line = s->text_line;
         t->parent = s->cur;
         if (s->cur->last) s->cur->last->next = t;
@@ -77,17 +93,31 @@ static void flush_text(lpx_state *s) {
         s->cur->last = t;
     }
     s->text.n = 0;
+    s->borrow = NULL;
 }
 
-void lpx_text(lpx_state *s, const char *ch, size_t len) {
+static void add_text(lpx_state *s, const char *ch, size_t len, int stable) {
     if (!s->cur || s->status != SL_OK) return;
-    if (s->text.n == 0) s->text_line = s->cur->line;
-    if (s->text.n + len > s->limit || s->arena.used > s->limit - s->text.n - len) {
+    size_t n;
+    pending(s, &n);
+    if (n == 0) s->text_line = s->cur->line;
+    if (n + len > s->limit || s->arena.used > s->limit - n - len) {
         lpx_fail(s, SL_ERR_RANGE, "record exceeds the %zu MiB per-record memory limit", s->limit >> 20);
         return;
     }
+    if (n == 0 && stable) {
+        /* most text nodes are one run: copy it once, into the node, when it is complete */
+        s->borrow = ch;
+        s->borrow_n = len;
+        return;
+    }
+    lpx_unborrow(s);
     if (lp_buf_add(&s->text, ch, len) != 0) lpx_fail(s, SL_ERR_NOMEM, "out of memory");
 }
+
+void lpx_text(lpx_state *s, const char *ch, size_t len) { add_text(s, ch, len, 0); }
+
+void lpx_text_borrowed(lpx_state *s, const char *ch, size_t len) { add_text(s, ch, len, 1); }
 
 /* classify() through a small cache keyed by the interned name pointer. */
 static unsigned classify(lpx_state *s, const char *name) {

@@ -21,6 +21,8 @@ struct lpx_state {
     void (*stop)(lpx_state *s);                         /* ask the reader to stop */
     lp_arena arena;
     lp_buf text;          /* pending characters of the current text run */
+    const char *borrow;   /* or: the run still in the reader's buffer (lpx_text_borrowed) */
+    size_t borrow_n;
     unsigned text_line;
     int depth;            /* current element depth; the root is 1 */
     int rec_depth;        /* depth of record elements (1 or 2), 0 before the root */
@@ -50,8 +52,13 @@ void lpx_recoverable(lpx_state *s, int line, int col, const char *msg);
 void lpx_start(lpx_state *s, const char *localname, const char *uri, const lp_attr *attrs, unsigned nattrs, unsigned line);
 /* The innermost element ends (a record's end hands the record to cfg->record). */
 void lpx_end(lpx_state *s);
-/* Characters of the current element. */
+/* Characters of the current element (copied). */
 void lpx_text(lpx_state *s, const char *ch, size_t len);
+/* The same for characters in the reader's buffer, which are copied only when the run is complete
+ * (the next tag) or at lpx_unborrow: the reader calls that before its buffer moves. */
+void lpx_text_borrowed(lpx_state *s, const char *ch, size_t len);
+/* Copy a borrowed text run out of the reader's buffer (which is about to move). */
+void lpx_unborrow(lpx_state *s);
 /* A reference to an entity the document does not declare: resolved from the built-in table, else
  * kept as "&name;" and counted. */
 void lpx_reference(lpx_state *s, const char *name);

@@ -322,6 +322,7 @@ static int ok(const scan *sc) { return sc->b->status == SL_OK; }
  * input or on failure (status set). */
 static int fill(scan *sc) {
     if (sc->eof || !ok(sc)) return 0;
+    lpx_unborrow(sc->b); /* the buffer is about to move */
     if (sc->pos > 0) {
         sync_lines(sc, sc->pos);
         memmove(sc->buf, sc->buf + sc->pos, sc->len - sc->pos);
@@ -498,7 +499,7 @@ static void text(scan *sc) {
             } else if (cr) {
                 text_out(sc, b + start, i - start);
             } else {
-                lpx_text(sc->b, b + start, i - start);
+                lpx_text_borrowed(sc->b, b + start, i - start);
             }
         }
         sc->pos = i;
@@ -1188,6 +1189,7 @@ int lpx_scan(lpx_state *s) {
     s->where = where;
     s->stop = stop;
     run(sc);
+    lpx_unborrow(s);
     s->driver = NULL;
     s->where = NULL;
     s->stop = NULL;
