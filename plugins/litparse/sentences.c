@@ -234,6 +234,12 @@ static size_t cp_at(splitter *sp, size_t b)
 {
     int32_t cp;
     while (sp->cur_b < b) {
+        uint64_t w;
+        if (b - sp->cur_b >= 8 && (memcpy(&w, sp->s + sp->cur_b, 8), !(w & 0x8080808080808080ull))) {
+            sp->cur_b += 8;                       /* eight ASCII bytes, eight code points */
+            sp->cur_cp += 8;
+            continue;
+        }
         if (sp->s[sp->cur_b] < 0x80) {          /* ASCII: one byte, one code point */
             sp->cur_b++;
         } else {

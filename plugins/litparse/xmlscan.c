@@ -619,6 +619,23 @@ static void truncated(scan *sc) {
 static size_t name_len(const char *p, const char *end) {
     if (p >= end || !IS(*p, C_NAME_START)) return 0;
     const char *q = p;
+#ifdef __SSE2__
+    /* ASCII name characters sixteen at a time (the buffer's SLACK makes the load safe); the loop
+     * below takes over at a non-ASCII byte or after sixteen */
+    {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+        __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        __m128i ok = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l), _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+        ok = _mm_or_si128(ok, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))),
+                                           _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')))));
+        unsigned stop = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFF;
+        size_t k = stop ? (size_t)__builtin_ctz(stop) : 16, room = (size_t)(end - p);
+        if (k > room) k = room;
+        if (k < 16 && (k == room || (unsigned char)p[k] < 0x80)) return k;
+        q = p + (k ? k - 1 : 0);
+    }
+#endif
     for (;;) {
         q++;
         while (q < end && (unsigned char)*q < 0x80 && IS(*q, C_NAME)) q++; /* ASCII: the common case */
