@@ -219,6 +219,7 @@ typedef struct scan {
     const char *xml_uri;
     int has_ext_subset;  /* the DOCTYPE names an external DTD: undeclared entities are its */
     int seen_root, root_done, seen_doctype;
+    int nul_end;         /* a NUL byte after the root element: the rest is ignored */
 } scan;
 
 
@@ -372,6 +373,8 @@ static int have(scan *sc, size_t need) {
 
 /* ---- references and characters ---------------------------------------------------------- */
 
+static size_t name_len(const char *p, const char *end);
+
 static int xml_char_ok(unsigned long cp) {
     return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
            (cp >= 0x10000 && cp <= 0x10FFFF);
@@ -410,8 +413,7 @@ static int parse_ref(scan *sc, const char *p, const char *end, char *out, size_t
         return 0;
     }
     const char *n0 = q;
-    if (q < lim && IS(*q, C_NAME_START))
-        for (q++; q < lim && IS(*q, C_NAME); q++) {}
+    q += name_len(q, lim);
     if (q == n0 || q >= lim || *q != ';') {
         fail_at(sc, at, "'&' must start a reference such as &amp; (write &amp; for a literal '&')");
         return -1;
@@ -523,6 +525,14 @@ static void text(scan *sc) {
         }
         unsigned char c = (unsigned char)b[i];
         if (c == '<') return;
+        if (c == 0 && sc->depth == 0 && sc->root_done) {
+            /* NUL padding after the document ends it, as libxml2 reads it; the rest is still
+             * read, for its UTF-8 check */
+            sc->nul_end = 1;
+            do sc->pos = sc->len;
+            while (fill(sc));
+            return;
+        }
         if (IS(c, C_CTRL)) {
             fail_at(sc, i, "character 0x%02X is not allowed in XML", c);
             return;
@@ -615,14 +625,25 @@ static void truncated(scan *sc) {
         fail_at(sc, sc->len, "the file ends inside a tag, comment or declaration (truncated?)");
 }
 
+/* Is code point c (not ASCII) allowed in a name, at its start or after? The ranges of XML 1.0
+ * fifth edition, productions [4] and [4a], as libxml2 applies them. */
+static int name_cp_ok(uint32_t c, int start) {
+    if ((c >= 0xC0 && c <= 0xD6) || (c >= 0xD8 && c <= 0xF6) || (c >= 0xF8 && c <= 0x2FF) || (c >= 0x370 && c <= 0x37D) ||
+        (c >= 0x37F && c <= 0x1FFF) || (c >= 0x200C && c <= 0x200D) || (c >= 0x2070 && c <= 0x218F) || (c >= 0x2C00 && c <= 0x2FEF) ||
+        (c >= 0x3001 && c <= 0xD7FF) || (c >= 0xF900 && c <= 0xFDCF) || (c >= 0xFDF0 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0xEFFFF))
+        return 1;
+    return !start && (c == 0xB7 || (c >= 0x300 && c <= 0x36F) || (c >= 0x203F && c <= 0x2040));
+}
+
 /* Length of the name at p (0 when none starts there). */
 static size_t name_len(const char *p, const char *end) {
-    if (p >= end || !IS(*p, C_NAME_START)) return 0;
-    const char *q = p;
+    size_t k = 0, room = (size_t)(end - p);
+    if (p >= end) return 0;
 #ifdef __SSE2__
     /* ASCII name characters sixteen at a time (the buffer's SLACK makes the load safe); the loop
      * below takes over at a non-ASCII byte or after sixteen */
-    {
+    if ((unsigned char)*p < 0x80) {
+        if (!IS(*p, C_NAME_START)) return 0;
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
         __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
@@ -630,21 +651,27 @@ static size_t name_len(const char *p, const char *end) {
         ok = _mm_or_si128(ok, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))),
                                            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), _mm_cmpeq_epi8(v, _mm_set1_epi8(':')))));
         unsigned stop = ~(unsigned)_mm_movemask_epi8(ok) & 0xFFFF;
-        size_t k = stop ? (size_t)__builtin_ctz(stop) : 16, room = (size_t)(end - p);
-        if (k > room) k = room;
-        if (k < 16 && (k == room || (unsigned char)p[k] < 0x80)) return k;
-        q = p + (k ? k - 1 : 0);
+        k = stop ? (size_t)__builtin_ctz(stop) : 16;
+        if (k >= room) return room;
+        if (k < 16 && (unsigned char)p[k] < 0x80) return k;
     }
 #endif
-    for (;;) {
-        q++;
-        while (q < end && (unsigned char)*q < 0x80 && IS(*q, C_NAME)) q++; /* ASCII: the common case */
-        if (q >= end || (unsigned char)*q < 0x80) break;
-        /* U+FFFE and U+FFFF (EF BF BE/BF) are no characters at all */
-        if ((unsigned char)*q == 0xEF && end - q >= 3 && (unsigned char)q[1] == 0xBF && ((unsigned char)q[2] & 0xFE) == 0xBE) break;
+    while (k < room) {
+        unsigned char c = (unsigned char)p[k];
+        if (c < 0x80) {
+            if (!IS(c, k ? C_NAME : C_NAME_START)) break;
+            k++;
+            continue;
+        }
+        /* the reader's input is valid UTF-8 (lpx_read checks it) */
+        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (len > room - k) break;
+        uint32_t cp = c & (c >= 0xF0 ? 0x07 : c >= 0xE0 ? 0x0F : 0x1F);
+        for (size_t m = 1; m < len; m++) cp = (cp << 6) | ((unsigned char)p[k + m] & 0x3F);
+        if (!name_cp_ok(cp, k == 0)) break;
+        k += len;
     }
-    if ((unsigned char)*p == 0xEF && end - p >= 3 && (unsigned char)p[1] == 0xBF && ((unsigned char)p[2] & 0xFE) == 0xBE) return 0;
-    return (size_t)(q - p);
+    return k;
 }
 
 static const char *ns_lookup(const scan *sc, const char *prefix, int *found) {
@@ -1025,13 +1052,11 @@ static void xml_decl(scan *sc, const char *p, const char *e) {
         fail_at(sc, (size_t)(p - sc->buf), "the XML declaration must start with version=\"1.0\"");
         return;
     }
-    const char *q = v0;
+    /* 1.0, or a later 1.x read as 1.0 (as libxml2 does); 2.0 is no XML this reader knows */
+    const char *q = v0 + 2;
     while (q < v1 && *q >= '0' && *q <= '9') q++;
-    int digits = q > v0, dot = q < v1 && *q == '.';
-    if (dot) q++;
-    while (q < v1 && *q >= '0' && *q <= '9') q++;
-    if (!digits || !dot || q != v1) {
-        fail_at(sc, (size_t)(v0 - sc->buf), "the XML version must look like 1.0");
+    if (v1 - v0 < 2 || v0[0] != '1' || v0[1] != '.' || q != v1) {
+        fail_at(sc, (size_t)(v0 - sc->buf), "unsupported XML version '%.*s' (expected 1.0)", (int)(v1 - v0 > 20 ? 20 : v1 - v0), v0);
         return;
     }
     if (decl_pseudo_attr(&p, e, "encoding", &v0, &v1)) {
@@ -1182,7 +1207,7 @@ static void run(scan *sc) {
     if (have(sc, 3) || sc->len >= 3) {
         if ((unsigned char)sc->buf[0] == 0xEF && (unsigned char)sc->buf[1] == 0xBB && (unsigned char)sc->buf[2] == 0xBF) sc->pos = 3;
     }
-    while (ok(sc)) {
+    while (ok(sc) && !sc->nul_end) {
         if (sc->pos >= sc->len && !fill(sc)) break;
         if (sc->buf[sc->pos] != '<') {
             text(sc);
