@@ -77,6 +77,35 @@ void sli_buf_puts(sli_buf *b, const char *s) { sli_buf_put(b, s, strlen(s)); }
 
 void sli_buf_putc(sli_buf *b, char c) { sli_buf_put(b, &c, 1); }
 
+void sli_buf_put_u64(sli_buf *b, uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sli_buf_reserve(b, (size_t)n);
+    while (n) b->data[b->len++] = tmp[--n];
+    b->data[b->len] = '\0';
+}
+
+void sli_buf_put_fixed6(sli_buf *b, double v) {
+    if (!(v == v) || v > 9e12 || v < -9e12) { /* NaN or beyond what a time needs: printf knows best */
+        sli_buf_printf(b, "%.6f", v);
+        return;
+    }
+    if (v < 0) {
+        sli_buf_putc(b, '-');
+        v = -v;
+    }
+    uint64_t micro = (uint64_t)(v * 1e6 + 0.5);
+    sli_buf_put_u64(b, micro / 1000000);
+    char frac[8] = {'.'};
+    uint64_t f = micro % 1000000;
+    for (int i = 6; i >= 1; i--, f /= 10) frac[i] = (char)('0' + f % 10);
+    sli_buf_put(b, frac, 7);
+}
+
 void sli_buf_vprintf(sli_buf *b, const char *fmt, va_list ap) {
     va_list ap2;
     va_copy(ap2, ap);

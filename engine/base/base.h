@@ -28,6 +28,11 @@ void sli_buf_put(sli_buf *b, const void *data, size_t n);
 void sli_buf_puts(sli_buf *b, const char *s);
 void sli_buf_putc(sli_buf *b, char c);
 void sli_buf_printf(sli_buf *b, const char *fmt, ...) SL_PRINTF(2, 3);
+/* Decimal digits of v (what printf's %llu gives, without its cost on hot paths). */
+void sli_buf_put_u64(sli_buf *b, uint64_t v);
+/* v with exactly six decimals, rounded to the nearest millionth (as %.6f, up to the last digit
+ * of halfway cases); for times and durations in seconds. */
+void sli_buf_put_fixed6(sli_buf *b, double v);
 void sli_buf_vprintf(sli_buf *b, const char *fmt, va_list ap);
 void sli_buf_clear(sli_buf *b);
 void sli_buf_free(sli_buf *b);

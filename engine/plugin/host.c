@@ -107,14 +107,41 @@ static size_t h_input_count(sl_op_ctx *c, const char *port) {
     return i < 0 ? 0 : c->input_counts[i];
 }
 
+static sl_status h_fail(sl_op_ctx *c, sl_status status, const char *fmt, ...) SL_PRINTF(3, 4);
+
 static const char *h_input_path(sl_op_ctx *c, const char *port, size_t k) {
     int i = port ? pl_op_input(c->op, port) : -1;
-    return (i < 0 || k >= c->input_counts[i]) ? NULL : c->input_paths[i][k];
+    if (i < 0 || k >= c->input_counts[i]) return NULL;
+    const char *path = c->input_paths[i][k];
+    if (c->materialise && c->materialise(c->materialise_arg, path) != SL_OK) {
+        h_fail(c, sl_last_status(), "input '%s' [%zu]: %s", port, k, sl_last_error());
+        return NULL;
+    }
+    return path;
 }
 
 static const char *h_output_path(sl_op_ctx *c, const char *port) {
     int i = port ? pl_op_output(c->op, port) : -1;
-    return i < 0 ? NULL : c->output_paths[i];
+    if (i < 0) return NULL;
+    c->output_asked[i] = 1;
+    return c->output_paths[i];
+}
+
+static sl_status h_write_output(sl_op_ctx *c, const char *port, const void *data, size_t size) {
+    int i = port ? pl_op_output(c->op, port) : -1;
+    if (i < 0) return sl_set_error(SL_ERR_NOT_FOUND, "op %s has no output port '%s'", c->op->name, port ? port : "(null)");
+    if (sl_artifact_type_is_dir(c->op->outputs[i].type))
+        return sl_set_error(SL_ERR_TYPE, "output port '%s' is a directory (type '%s'): write it at output_path", port, c->op->outputs[i].type);
+    if (!data && size) return sl_set_error(SL_ERR_INVALID, "output port '%s': no data for %zu bytes", port, size);
+    void *copy = malloc(size ? size : 1);
+    if (!copy) return sl_set_error(SL_ERR_NOMEM, "output port '%s': out of memory for %zu bytes", port, size);
+    if (size) memcpy(copy, data, size);
+    pthread_mutex_lock(&c->lock);
+    free(c->output_data[i]);
+    c->output_data[i] = copy;
+    c->output_sizes[i] = size;
+    pthread_mutex_unlock(&c->lock);
+    return SL_OK;
 }
 
 static const char *h_scratch_dir(sl_op_ctx *c) {
@@ -246,6 +273,7 @@ static const sl_host host_table = {
     .cancelled = h_cancelled,
     .fail = h_fail,
     .set_value = h_set_value,
+    .write_output = h_write_output,
 };
 
 const sl_host *sli_host(void) { return &host_table; }
@@ -255,6 +283,9 @@ void sli_ctx_init(sl_op_ctx *c) {
     size_t n = c->op->n_params + 1;
     c->list_items = sli_xcalloc(n, sizeof *c->list_items);
     c->list_counts = sli_xcalloc(n, sizeof *c->list_counts);
+    c->output_data = sli_xcalloc(c->op->n_outputs + 1, sizeof *c->output_data);
+    c->output_sizes = sli_xcalloc(c->op->n_outputs + 1, sizeof *c->output_sizes);
+    c->output_asked = sli_xcalloc(c->op->n_outputs + 1, sizeof *c->output_asked);
 }
 
 void sli_ctx_release(sl_op_ctx *c) {
@@ -265,6 +296,10 @@ void sli_ctx_release(sl_op_ctx *c) {
     }
     free(c->list_items);
     free(c->list_counts);
+    for (size_t i = 0; i < c->op->n_outputs; i++) free(c->output_data[i]);
+    free(c->output_data);
+    free(c->output_sizes);
+    free(c->output_asked);
     if (c->log) fclose(c->log);
     c->log = NULL;
     free(c->fail_message);

@@ -24,8 +24,16 @@ struct sl_op_ctx {
     /* inputs, indexed like op->inputs */
     size_t *input_counts;
     const char ***input_paths;
-    /* outputs, indexed like op->outputs */
+    /* outputs, indexed like op->outputs: where the op may write them, and the content it
+     * gave from memory instead (write_output; NULL = not given), owned by the ctx */
     const char **output_paths;
+    void **output_data;
+    size_t *output_sizes;
+    unsigned char *output_asked; /* the op asked for output_path (so may have written there) */
+    /* Makes an input path exist before the op sees it (inputs the store keeps packed become
+     * files only when an op asks for them); NULL when every input path already exists. */
+    sl_status (*materialise)(void *arg, const char *path);
+    void *materialise_arg;
     const char *scratch;        /* created on first use by host->scratch_dir */
     int scratch_made;
     const char *log_path;

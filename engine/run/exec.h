@@ -15,6 +15,8 @@ typedef struct sx_spec {
     const char *const *const *input_paths;
     const char *stage;                   /* unique path prefix for this attempt's staging */
     const char *objects_dir;             /* store objects folder */
+    struct st_store *store;              /* in the engine's process: packs small outputs given from
+                                          * memory, materialises packed inputs; NULL in a worker */
     const char *log_path;
     volatile int *cancel_flag;
     sli_progress_fn on_progress;
@@ -28,10 +30,13 @@ typedef struct sx_result {
     char **out_paths;                    /* op->n_outputs store paths */
     char (*out_hashes)[SL_HASH_HEX_SIZE];
     uint64_t *out_sizes;
+    const char **out_packs;              /* the pack holding each output, or NULL (a file) */
+    uint64_t *out_offsets;
     size_t n_outputs;
     size_t n_values;
     char **value_names, **value_texts;
-    double cpu;                          /* seconds of CPU the attempt used (thread time inline) */
+    double cpu;                          /* seconds of CPU the attempt used, storing its outputs included
+                                          * (inline: its thread's time) */
     long peak_rss_kb;                    /* peak resident set: the worker's, or the engine's inline (set by the runner) */
 } sx_result;
 

@@ -52,10 +52,22 @@ static void on_signal(int sig) {
 /* Keys                                                                                       */
 
 uint64_t rn_step_seed(const pn_plan *plan, const pn_step *s) {
+    /* "<seed>/<id>", at most 511 bytes (as it always was: seeds must not change) */
     char buf[512];
-    snprintf(buf, sizeof buf, "%llu/%s", (unsigned long long)plan->seed, s->id);
+    size_t n = 0;
+    char digits[24];
+    int nd = 0;
+    uint64_t v = plan->seed;
+    do digits[nd++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (nd) buf[n++] = digits[--nd];
+    buf[n++] = '/';
+    size_t idl = strlen(s->id);
+    if (idl > sizeof buf - 1 - n) idl = sizeof buf - 1 - n;
+    memcpy(buf + n, s->id, idl);
+    n += idl;
     char hex[SL_HASH_HEX_SIZE];
-    sl_sha256_hex(buf, strlen(buf), hex);
+    sl_sha256_hex(buf, n, hex);
     hex[16] = '\0';
     return strtoull(hex, NULL, 16);
 }
@@ -80,10 +92,20 @@ sl_status rn_step_key(pn_plan *plan, uint32_t idx, st_store *store, sli_map *pat
     pn_step *s = &plan->steps[idx];
     const pl_op *op = s->op;
     sli_buf_clear(parts);
-    sli_buf_printf(parts, "op %s\nplugin %s %s %s\n", op->name, op->plugin->name, op->plugin->version, pl_plugin_hash(op->plugin));
-    for (size_t i = 0; i < op->n_params; i++)
-        if (s->params[i]) sli_buf_printf(parts, "param %s=%s\n", op->params[i].name, s->params[i]);
-    sli_buf_printf(parts, "seed %llu\n", (unsigned long long)rn_step_seed(plan, s));
+    /* built with puts rather than printf: this runs once per step, a million times in a big plan */
+    const char *head[] = {"op ", op->name, "\nplugin ", op->plugin->name, " ", op->plugin->version, " ", pl_plugin_hash(op->plugin), "\n"};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++) sli_buf_puts(parts, head[i]);
+    for (size_t i = 0; i < op->n_params; i++) {
+        if (!s->params[i]) continue;
+        sli_buf_puts(parts, "param ");
+        sli_buf_puts(parts, op->params[i].name);
+        sli_buf_putc(parts, '=');
+        sli_buf_puts(parts, s->params[i]);
+        sli_buf_putc(parts, '\n');
+    }
+    sli_buf_puts(parts, "seed ");
+    sli_buf_put_u64(parts, rn_step_seed(plan, s));
+    sli_buf_putc(parts, '\n');
     for (size_t k = 0; k < op->n_inputs; k++) {
         const pn_binding *b = &s->inputs[k];
         for (uint32_t j = 0; j < b->n; j++) {
@@ -103,7 +125,13 @@ sl_status rn_step_key(pn_plan *plan, uint32_t idx, st_store *store, sli_map *pat
                 free(p);
                 if (st != SL_OK) return sl_set_error(st, "step '%s': input '%s' select=\"%s\": %s", s->id, op->inputs[k].name, src->select, sl_last_error());
             }
-            sli_buf_printf(parts, "input %s[%u] %s\n", op->inputs[k].name, j, h);
+            sli_buf_puts(parts, "input ");
+            sli_buf_puts(parts, op->inputs[k].name);
+            sli_buf_putc(parts, '[');
+            sli_buf_put_u64(parts, j);
+            sli_buf_puts(parts, "] ");
+            sli_buf_puts(parts, h);
+            sli_buf_putc(parts, '\n');
         }
     }
     sl_sha256_hex(parts->data, parts->len, key);
@@ -201,6 +229,7 @@ typedef struct runner {
     pg_display *pg;
     char *run_dir, *log_dir;
     FILE *trace;
+    sli_buf trace_row;
     job **running;
     size_t n_running;
     int cpus_free, gpus_free;
@@ -215,13 +244,29 @@ typedef struct runner {
     pthread_mutex_t qmu;
     pthread_cond_t qcv;
     job *queue_head, *queue_tail, *done_head;
+    size_t queued_since_wake;
     int pool_stop;
 } runner;
 
 static void trace_row(runner *r, const pn_step *s, int attempt, const char *status, double start, double end, double cpu, long rss, int cached) {
     if (!r->trace) return;
-    fprintf(r->trace, "%s\t%s\t%d\t%s\t%.6f\t%.6f\t%.6f\t%.6f\t%ld\t%s\n", s->id, s->op->name, attempt, status, start, end,
-            end - start, cpu, rss, cached ? "yes" : "no");
+    /* step op attempt status start end wall cpu rss cached; formatted by hand, once per step */
+    sli_buf *b = &r->trace_row;
+    sli_buf_clear(b);
+    const char *text[] = {s->id, "\t", s->op->name, "\t"};
+    for (size_t i = 0; i < 4; i++) sli_buf_puts(b, text[i]);
+    sli_buf_put_u64(b, (uint64_t)attempt);
+    sli_buf_putc(b, '\t');
+    sli_buf_puts(b, status);
+    double num[] = {start, end, end - start, cpu};
+    for (size_t i = 0; i < 4; i++) {
+        sli_buf_putc(b, '\t');
+        sli_buf_put_fixed6(b, num[i]);
+    }
+    sli_buf_putc(b, '\t');
+    sli_buf_put_u64(b, rss > 0 ? (uint64_t)rss : 0);
+    sli_buf_puts(b, cached ? "\tyes\n" : "\tno\n");
+    fwrite(b->data, 1, b->len, r->trace);
 }
 
 /* Called when a step reaches a final state; counts it and closes its loop round if it was
@@ -331,6 +376,8 @@ static void record_success(runner *r, uint32_t idx, const char *parts, const sx_
         outs[i].type = op->outputs[i].type;
         memcpy(outs[i].hash, res->out_hashes[i], SL_HASH_HEX_SIZE);
         outs[i].size = res->out_sizes[i];
+        outs[i].pack = res->out_packs[i];
+        outs[i].offset = res->out_offsets[i];
     }
     st_record rec = {.key = s->key, .step = s->id, .op = op->name, .parts = parts, .time = sli_now_wall(), .wall = wall,
                      .outputs = outs, .n_outputs = op->n_outputs, .value_names = (const char **)res->value_names,
@@ -419,6 +466,7 @@ static job *job_create(runner *r, uint32_t idx, int attempt) {
     j->spec = (sx_spec){.op = op, .step_id = s->id, .attempt = attempt, .threads = cpus, .gpus = gpus, .seed = rn_step_seed(r->plan, s),
                         .params = j->params, .input_counts = j->counts, .input_paths = (const char *const *const *)j->paths,
                         .stage = j->stage, .objects_dir = st_objects_dir(r->store), .log_path = j->log_path,
+                        .store = r->opt->executor == RN_INLINE ? r->store : NULL,
                         .cancel_flag = &j->cancel, .on_progress = job_progress, .user = j};
     return j;
 }
@@ -522,6 +570,11 @@ static const char *worker_exe(int *use_step) {
  * on its fd 3; its stdout and stderr go to the step log. */
 static sl_status spawn_worker(runner *r, job *j) {
     pn_step *s = &r->plan->steps[j->step];
+    /* a worker sees only paths: packed inputs become files first */
+    for (size_t k = 0; k < s->op->n_inputs; k++)
+        for (size_t i = 0; i < j->counts[k]; i++)
+            if (st_materialise(r->store, j->paths[k][i]) != SL_OK)
+                return sl_set_error(sl_last_status(), "input '%s': %s", s->op->inputs[k].name, sl_last_error());
     char *spec_json = sx_spec_to_json(&j->spec, s->op->plugin->handle ? s->op->plugin->path : "(built-in)");
     int pfd[2], sfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) {
@@ -749,8 +802,8 @@ static void launch(runner *r, uint32_t idx, char *parts) {
         if (r->queue_tail) r->queue_tail->next = j;
         else r->queue_head = j;
         r->queue_tail = j;
-        pthread_cond_signal(&r->qcv);
         pthread_mutex_unlock(&r->qmu);
+        r->queued_since_wake++; /* schedule() wakes the pool once per batch */
         return;
     }
     if (spawn_worker(r, j) != SL_OK) {
@@ -808,6 +861,15 @@ static void schedule(runner *r) {
             continue;
         }
         launch(r, idx, sli_buf_take(&parts));
+    }
+    if (r->queued_since_wake) {
+        /* one wake-up for the batch rather than one per step: a thread that finds the
+         * queue non-empty keeps taking from it without sleeping */
+        pthread_mutex_lock(&r->qmu);
+        if (r->queued_since_wake > 1) pthread_cond_broadcast(&r->qcv);
+        else pthread_cond_signal(&r->qcv);
+        pthread_mutex_unlock(&r->qmu);
+        r->queued_since_wake = 0;
     }
     for (size_t i = 0; i < misfit.n; i++) heap_push(&r->ready, (uint32_t)(uintptr_t)misfit.items[i]);
     sli_ptrvec_free(&misfit);
@@ -1016,7 +1078,8 @@ static sl_status publish_outputs(runner *r) {
                 free(nm);
                 free(sub);
             }
-            st = publish_one(src, dst);
+            st = st_materialise(r->store, src);
+            if (st == SL_OK) st = publish_one(src, dst);
             if (st == SL_OK) pg_event(r->pg, "output  %s -> %s", o->name, dst);
             free(src);
             free(dst);
@@ -1099,6 +1162,8 @@ int rn_run(pn_plan *plan, pl_registry *reg, st_store *store, const rn_options *o
         free(lines);
         wait_events(r);
         handle_events(r);
+        /* the batch's records (and the pack entries they name) go to the journal together */
+        if (st_flush(store) != SL_OK) pg_note(r->pg, "warning: %s", sl_last_error());
     }
     if (opt->executor == RN_INLINE) pool_stop(r);
     sigaction(SIGINT, &old_int, NULL);
@@ -1150,6 +1215,7 @@ out:
     sli_map_free(&r->path_hashes);
     free(r->ready.v);
     free(r->running);
+    sli_buf_free(&r->trace_row);
     free(r->run_dir);
     free(r->log_dir);
     pg_destroy(r->pg);

@@ -20,17 +20,68 @@ typedef struct memo_entry {
     char hash[SL_HASH_HEX_SIZE];
 } memo_entry;
 
+/* A pack file, as the journal names it. */
+typedef struct st_pack {
+    const char *name;   /* file name in store/packs (arena) */
+    int fd;             /* read descriptor, opened on first use, or -1 */
+    int wfd;            /* this run's append descriptor (kept open until st_close), or -1 */
+    int64_t size;       /* bytes known to be there; -1 not yet looked at; -2 missing */
+} st_pack;
+
+/* A packed artifact, found by the name its object file has or would have ("<hash><ext>"). */
+typedef struct packed_entry {
+    uint32_t pack;
+    int done;           /* its object file is known to exist */
+    uint64_t offset, size;
+    char hash[SL_HASH_HEX_SIZE];
+} packed_entry;
+
+#define PACK_HEADER 48 /* "SLPK", u32 0, u64 size, 32-byte SHA-256 */
+
 struct st_store {
-    char *root, *objects, *tmp, *journal_path, *memo_path;
+    char *root, *objects, *tmp, *journal_path, *memo_path, *packs_dir;
     int lock_fd, journal_fd, memo_fd;
     sli_map memo;        /* path -> memo_entry* */
     sli_arena *arena;    /* records and their strings */
     sli_map by_key;      /* key -> st_record* (latest) */
     sli_map by_step;     /* step id -> st_record* (latest) */
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;  /* guards the record maps and the journal (engine thread mostly) */
     double last_sync;
     int dirty;
+    /* Packs are written by the ops' threads: they have their own lock and arena, so steps
+     * finishing never wait for the journal's fsync. Lock order: mu, then pack_mu. */
+    pthread_mutex_t pack_mu;
+    sli_arena *pack_arena;
+    st_pack *packs;
+    uint32_t n_packs, cap_packs;
+    sli_map pack_index;  /* pack name -> index + 1 */
+    sli_map packed;      /* "<hash><ext>" -> packed_entry* */
+    int pack_fd;         /* this run's pack, open for appending once something was packed */
+    uint32_t pack_cur;
+    uint64_t pack_len;   /* including what is still in pack_buf */
+    sli_buf pack_buf;    /* entries not yet written to the pack */
+    int pack_dirty;      /* written but not yet fsync'd */
+    sli_buf journal_buf; /* records not yet written to the journal (guarded by mu) */
 };
+
+static int sync_pack(st_store *s);
+static sl_status flush_locked(st_store *s);
+
+/* write(2) all of it; 0, or -1 with errno. */
+static int write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
 
 const char *st_root(const st_store *s) { return s->root; }
 const char *st_tmp_dir(const st_store *s) { return s->tmp; }
@@ -40,12 +91,48 @@ char *st_object_path(const char *objects_dir, const char *hash, const char *type
     return sli_xasprintf("%s/%.2s/%s%s", objects_dir, hash, hash, sl_artifact_type_ext(type));
 }
 
-static st_record *copy_record(sli_arena *a, const st_record *r) {
+/* Index of a pack by name, adding it if new. With `pack_mu` held. */
+static uint32_t intern_pack(st_store *s, const char *name) {
+    uintptr_t k = (uintptr_t)sli_map_get(&s->pack_index, name);
+    if (k) return (uint32_t)(k - 1);
+    if (s->n_packs == s->cap_packs) {
+        s->cap_packs = s->cap_packs ? 2 * s->cap_packs : 8;
+        s->packs = sli_xrealloc(s->packs, s->cap_packs * sizeof *s->packs);
+    }
+    st_pack *p = &s->packs[s->n_packs];
+    p->name = sli_arena_strdup(s->pack_arena, name);
+    p->fd = p->wfd = -1;
+    p->size = -1;
+    sli_map_put(&s->pack_index, p->name, (void *)(uintptr_t)(s->n_packs + 1));
+    return s->n_packs++;
+}
+
+/* Remember where a packed artifact is, unless already known. With `pack_mu` held. */
+static void index_packed(st_store *s, uint32_t pack, uint64_t offset, const char *hash, uint64_t size, const char *type) {
+    char name[SL_HASH_HEX_SIZE + 32];
+    const char *ext = sl_artifact_type_ext(type);
+    size_t el = strlen(ext);
+    memcpy(name, hash, SL_HASH_HEX_SIZE - 1);
+    memcpy(name + SL_HASH_HEX_SIZE - 1, ext, el < 32 ? el + 1 : 1);
+    if (el >= 32) name[SL_HASH_HEX_SIZE - 1] = '\0';
+    if (sli_map_get(&s->packed, name)) return;
+    packed_entry *e = sli_arena_alloc(s->pack_arena, sizeof *e);
+    e->pack = pack;
+    e->offset = offset;
+    e->size = size;
+    memcpy(e->hash, hash, SL_HASH_HEX_SIZE);
+    sli_map_put(&s->packed, sli_arena_strdup(s->pack_arena, name), e);
+}
+
+/* The record in the store's arena. `keep_parts`: the key's text too, which only `why` reads
+ * (from a loaded journal); a run's own records leave it out, as it is most of their size. */
+static st_record *copy_record(st_store *s, const st_record *r, int keep_parts) {
+    sli_arena *a = s->arena;
     st_record *c = sli_arena_alloc(a, sizeof *c);
     c->key = sli_arena_strdup(a, r->key);
     c->step = sli_arena_strdup(a, r->step);
     c->op = sli_arena_strdup(a, r->op);
-    c->parts = sli_arena_strdup(a, r->parts ? r->parts : "");
+    c->parts = keep_parts && r->parts ? sli_arena_strdup(a, r->parts) : "";
     c->time = r->time;
     c->wall = r->wall;
     c->n_outputs = r->n_outputs;
@@ -54,6 +141,13 @@ static st_record *copy_record(sli_arena *a, const st_record *r) {
         c->outputs[i] = r->outputs[i];
         c->outputs[i].port = sli_arena_strdup(a, r->outputs[i].port);
         c->outputs[i].type = sli_arena_strdup(a, r->outputs[i].type);
+        if (r->outputs[i].pack) {
+            pthread_mutex_lock(&s->pack_mu);
+            uint32_t k = intern_pack(s, r->outputs[i].pack);
+            c->outputs[i].pack = s->packs[k].name;
+            index_packed(s, k, r->outputs[i].offset, r->outputs[i].hash, r->outputs[i].size, r->outputs[i].type);
+            pthread_mutex_unlock(&s->pack_mu);
+        }
     }
     c->n_values = r->n_values;
     c->value_names = sli_arena_alloc(a, (r->n_values + 1) * sizeof(char *));
@@ -75,6 +169,8 @@ static void index_record(st_store *s, st_record *r) {
  * line without its final newline is a record cut short by a kill):
  *
  *   R1 key step op time_us wall_us n_out {port type hash size}*n_out n_val {name value}*n_val parts
+ *   R2 the same, with a fifth field per output: "" for a file, "<pack>:<offset>" for a packed one
+ *      (written only when some output is packed, so stores of files stay readable by 0.1.0)
  *
  * Text fields escape backslash, tab, newline and carriage return as \\ \t \n \r.
  */
@@ -88,18 +184,6 @@ static void put_escaped(sli_buf *b, const char *s) {
         run = s + 1;
     }
     sli_buf_put(b, run, (size_t)(s - run));
-}
-
-static void put_u64(sli_buf *b, uint64_t v) {
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    sli_buf_reserve(b, (size_t)n);
-    while (n) b->data[b->len++] = tmp[--n];
-    b->data[b->len] = '\0';
 }
 
 /* Split a line into fields in place, unescaping; returns the number of fields (at most max). */
@@ -127,7 +211,8 @@ static size_t split_fields(char *line, char **f, size_t max) {
 static void load_line(st_store *s, char *line) {
     char *f[4096];
     size_t n = split_fields(line, f, sizeof f / sizeof f[0]);
-    if (n < 9 || strcmp(f[0], "R1") != 0) return;
+    if (n < 9 || f[0][0] != 'R' || (f[0][1] != '1' && f[0][1] != '2') || f[0][2]) return;
+    size_t per = f[0][1] == '2' ? 5 : 4;
     st_record r = {0};
     r.key = f[1];
     r.step = f[2];
@@ -135,13 +220,23 @@ static void load_line(st_store *s, char *line) {
     r.time = strtod(f[4], NULL) * 1e-6;
     r.wall = strtod(f[5], NULL) * 1e-6;
     size_t k = 6, nout = strtoul(f[k++], NULL, 10);
-    if (nout > 1000 || k + 4 * nout + 1 > n) return;
+    if (nout > 1000 || k + per * nout + 1 > n) return;
     st_output ov[1000];
     for (size_t i = 0; i < nout; i++) {
         ov[i].port = f[k++];
         ov[i].type = f[k++];
         snprintf(ov[i].hash, sizeof ov[i].hash, "%s", f[k++]);
         ov[i].size = strtoull(f[k++], NULL, 10);
+        ov[i].pack = NULL;
+        ov[i].offset = 0;
+        if (per == 5 && *f[k]) {
+            char *colon = strrchr(f[k], ':');
+            if (!colon || colon == f[k] || strchr(f[k], '/')) return;
+            *colon = '\0';
+            ov[i].pack = f[k];
+            ov[i].offset = strtoull(colon + 1, NULL, 10);
+        }
+        k += per - 4;
     }
     size_t nval = strtoul(f[k++], NULL, 10);
     if (nval > 1000 || k + 2 * nval + 1 > n) return;
@@ -156,7 +251,7 @@ static void load_line(st_store *s, char *line) {
     r.value_names = vn;
     r.value_texts = vt;
     r.n_values = nval;
-    if (strlen(r.key) == SL_HASH_HEX_SIZE - 1 && *r.step) index_record(s, copy_record(s->arena, &r));
+    if (strlen(r.key) == SL_HASH_HEX_SIZE - 1 && *r.step) index_record(s, copy_record(s, &r, 1));
 }
 
 static sl_status load_journal(st_store *s, int writable) {
@@ -264,9 +359,12 @@ static sl_status open_common(const char *workdir, int writable, st_store **out) 
     s->tmp = sli_xasprintf("%s/tmp", s->root);
     s->journal_path = sli_xasprintf("%s/journal", s->root);
     s->memo_path = sli_xasprintf("%s/hashes", s->root);
-    s->lock_fd = s->journal_fd = s->memo_fd = -1;
+    s->packs_dir = sli_xasprintf("%s/packs", s->objects);
+    s->lock_fd = s->journal_fd = s->memo_fd = s->pack_fd = -1;
     s->arena = sli_arena_create();
+    s->pack_arena = sli_arena_create();
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->pack_mu, NULL);
     sl_status st = SL_OK;
     if (writable) {
         st = sli_mkdirs(s->objects, 0755);
@@ -279,6 +377,7 @@ static sl_status open_common(const char *workdir, int writable, st_store **out) 
             free(d);
         }
         if (st == SL_OK) st = sli_mkdirs(s->tmp, 0755);
+        if (st == SL_OK) st = sli_mkdirs(s->packs_dir, 0755);
         if (st == SL_OK) {
             char *lock = sli_xasprintf("%s/lock", s->root);
             s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -332,18 +431,37 @@ sl_status st_open_readonly(const char *workdir, st_store **out) { return open_co
 
 void st_close(st_store *s) {
     if (!s) return;
+    /* a journal record is only worth its pack entries: the pack reaches the disk first */
+    if (s->journal_fd >= 0) {
+        pthread_mutex_lock(&s->mu);
+        flush_locked(s);
+        pthread_mutex_unlock(&s->mu);
+    }
+    sync_pack(s);
     if (s->journal_fd >= 0) {
         if (s->dirty) fsync(s->journal_fd);
         close(s->journal_fd);
     }
     if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
     if (s->memo_fd >= 0) close(s->memo_fd);
+    for (uint32_t i = 0; i < s->n_packs; i++) {
+        if (s->packs[i].fd >= 0) close(s->packs[i].fd);
+        if (s->packs[i].wfd >= 0) close(s->packs[i].wfd);
+    }
+    free(s->packs);
+    sli_buf_free(&s->pack_buf);
+    sli_buf_free(&s->journal_buf);
+    sli_map_free(&s->pack_index);
+    sli_map_free(&s->packed);
+    free(s->packs_dir);
     sli_map_free(&s->memo);
     free(s->memo_path);
     sli_map_free(&s->by_key);
     sli_map_free(&s->by_step);
     sli_arena_destroy(s->arena);
+    sli_arena_destroy(s->pack_arena);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->pack_mu);
     free(s->root);
     free(s->objects);
     free(s->tmp);
@@ -351,13 +469,33 @@ void st_close(st_store *s) {
     free(s);
 }
 
+/* Whether a pack exists and is at least `end` bytes long (its size is read once per run). */
+static int pack_holds(st_store *s, const char *name, uint64_t end) {
+    pthread_mutex_lock(&s->pack_mu);
+    st_pack *p = &s->packs[intern_pack(s, name)];
+    if (p->size == -1) {
+        char *path = sli_xasprintf("%s/%s", s->packs_dir, name);
+        struct stat sb;
+        p->size = stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? (int64_t)sb.st_size : -2;
+        free(path);
+    }
+    int ok = p->size >= 0 && (uint64_t)p->size >= end;
+    pthread_mutex_unlock(&s->pack_mu);
+    return ok;
+}
+
 const st_record *st_lookup(st_store *s, const char *key) {
     pthread_mutex_lock(&s->mu);
     const st_record *r = sli_map_get(&s->by_key, key);
     pthread_mutex_unlock(&s->mu);
     if (!r) return NULL;
-    /* a record is only as good as its objects: all must be present, files at their size */
+    /* a record is only as good as its objects: all must be present, files at their size,
+     * packed ones inside their pack */
     for (size_t i = 0; i < r->n_outputs; i++) {
+        if (r->outputs[i].pack) {
+            if (!pack_holds(s, r->outputs[i].pack, r->outputs[i].offset + PACK_HEADER + r->outputs[i].size)) return NULL;
+            continue;
+        }
         char *p = st_object_path(s->objects, r->outputs[i].hash, r->outputs[i].type);
         struct stat sb;
         int ok = stat(p, &sb) == 0 && (S_ISDIR(sb.st_mode) || (uint64_t)sb.st_size == r->outputs[i].size);
@@ -371,20 +509,33 @@ const st_record *st_latest_for_step(const st_store *s, const char *step) {
     return sli_map_get(&s->by_step, step);
 }
 
+/* fdatasync this run's pack if it has unsynced entries; 0 or -1 (errno). Every entry a journal
+ * record already names was written before the record, so it is covered. The descriptor stays
+ * open until st_close, so the sync runs without holding the lock the ops' threads need. */
+static int sync_pack(st_store *s) {
+    pthread_mutex_lock(&s->pack_mu);
+    int fd = s->pack_dirty ? s->pack_fd : -1;
+    s->pack_dirty = 0;
+    pthread_mutex_unlock(&s->pack_mu);
+    return fd >= 0 ? fdatasync(fd) : 0;
+}
+
 sl_status st_append(st_store *s, const st_record *r) {
+    int packed = 0;
+    for (size_t i = 0; i < r->n_outputs; i++) packed |= r->outputs[i].pack != NULL;
     sli_buf b = {0};
-    sli_buf_puts(&b, "R1\t");
+    sli_buf_puts(&b, packed ? "R2\t" : "R1\t");
     put_escaped(&b, r->key);
     sli_buf_putc(&b, '\t');
     put_escaped(&b, r->step);
     sli_buf_putc(&b, '\t');
     put_escaped(&b, r->op);
     sli_buf_putc(&b, '\t');
-    put_u64(&b, (uint64_t)(r->time * 1e6));
+    sli_buf_put_u64(&b, (uint64_t)(r->time * 1e6));
     sli_buf_putc(&b, '\t');
-    put_u64(&b, (uint64_t)(r->wall * 1e6));
+    sli_buf_put_u64(&b, (uint64_t)(r->wall * 1e6));
     sli_buf_putc(&b, '\t');
-    put_u64(&b, r->n_outputs);
+    sli_buf_put_u64(&b, r->n_outputs);
     for (size_t i = 0; i < r->n_outputs; i++) {
         sli_buf_putc(&b, '\t');
         put_escaped(&b, r->outputs[i].port);
@@ -393,10 +544,18 @@ sl_status st_append(st_store *s, const st_record *r) {
         sli_buf_putc(&b, '\t');
         sli_buf_puts(&b, r->outputs[i].hash);
         sli_buf_putc(&b, '\t');
-        put_u64(&b, r->outputs[i].size);
+        sli_buf_put_u64(&b, r->outputs[i].size);
+        if (packed) {
+            sli_buf_putc(&b, '\t');
+            if (r->outputs[i].pack) {
+                sli_buf_puts(&b, r->outputs[i].pack);
+                sli_buf_putc(&b, ':');
+                sli_buf_put_u64(&b, r->outputs[i].offset);
+            }
+        }
     }
     sli_buf_putc(&b, '\t');
-    put_u64(&b, r->n_values);
+    sli_buf_put_u64(&b, r->n_values);
     for (size_t i = 0; i < r->n_values; i++) {
         sli_buf_putc(&b, '\t');
         put_escaped(&b, r->value_names[i]);
@@ -406,39 +565,73 @@ sl_status st_append(st_store *s, const st_record *r) {
     sli_buf_putc(&b, '\t');
     put_escaped(&b, r->parts ? r->parts : "");
     sli_buf_putc(&b, '\n');
-    char *line = b.data;
-    size_t n = b.len - 1;
     sl_status st = SL_OK;
     pthread_mutex_lock(&s->mu);
-    size_t off = 0;
-    while (off < n + 1) {
-        ssize_t w = write(s->journal_fd, line + off, n + 1 - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            st = sl_set_error(SL_ERR_IO, "%s: cannot append: %s", s->journal_path, strerror(errno));
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (st == SL_OK) {
-        index_record(s, copy_record(s->arena, r));
-        s->dirty = 1;
-        double now = sli_now_mono();
-        if (now - s->last_sync > 0.05) {
-            fdatasync(s->journal_fd);
-            s->last_sync = now;
-            s->dirty = 0;
-        }
-    }
+    sli_buf_put(&s->journal_buf, b.data, b.len);
+    index_record(s, copy_record(s, r, 0));
+    if (s->journal_buf.len > (256u << 10)) st = flush_locked(s);
     pthread_mutex_unlock(&s->mu);
-    free(line);
+    sli_buf_free(&b);
+    return st;
+}
+
+/* Write buffered pack entries. With `pack_mu` held. On failure the entries are lost and the
+ * pack's end unknown: the next entry starts a new pack. */
+static sl_status flush_pack_locked(st_store *s) {
+    if (!s->pack_buf.len || s->pack_fd < 0) return SL_OK;
+    sl_status st = SL_OK;
+    if (write_all(s->pack_fd, s->pack_buf.data, s->pack_buf.len) != 0) {
+        st = sl_set_error(SL_ERR_IO, "%s/%s: cannot append: %s", s->packs_dir, s->packs[s->pack_cur].name, strerror(errno));
+        s->pack_fd = -1;
+        s->packs[s->pack_cur].size = -2;
+    } else {
+        s->pack_dirty = 1;
+    }
+    sli_buf_clear(&s->pack_buf);
+    return st;
+}
+
+/* Write what is buffered: pack entries first, then the journal records that name them, so a
+ * kill at any point leaves no record without its entries (a record not yet written only
+ * means its step runs again). fsync both at most every 50 ms. With `mu` held. */
+static sl_status flush_locked(st_store *s) {
+    pthread_mutex_lock(&s->pack_mu);
+    sl_status st = flush_pack_locked(s);
+    pthread_mutex_unlock(&s->pack_mu);
+    if (st != SL_OK) {
+        /* the records may name entries that were lost: drop them; their steps run again */
+        sli_buf_clear(&s->journal_buf);
+        return st;
+    }
+    if (s->journal_buf.len) {
+        if (write_all(s->journal_fd, s->journal_buf.data, s->journal_buf.len) != 0)
+            st = sl_set_error(SL_ERR_IO, "%s: cannot append: %s", s->journal_path, strerror(errno));
+        sli_buf_clear(&s->journal_buf);
+        s->dirty = 1;
+    }
+    double now = sli_now_mono();
+    if (s->dirty && now - s->last_sync > 0.05) {
+        sync_pack(s);
+        fdatasync(s->journal_fd);
+        s->last_sync = now;
+        s->dirty = 0;
+    }
+    return st;
+}
+
+sl_status st_flush(st_store *s) {
+    if (s->journal_fd < 0) return SL_OK;
+    pthread_mutex_lock(&s->mu);
+    sl_status st = flush_locked(s);
+    pthread_mutex_unlock(&s->mu);
     return st;
 }
 
 sl_status st_sync(st_store *s) {
     pthread_mutex_lock(&s->mu);
-    sl_status st = SL_OK;
-    if (s->journal_fd >= 0 && fdatasync(s->journal_fd) != 0)
+    sl_status st = s->journal_fd >= 0 ? flush_locked(s) : SL_OK;
+    if (st == SL_OK) st = sync_pack(s) == 0 ? SL_OK : sl_set_error(SL_ERR_IO, "%s: fsync of this run's pack failed: %s", s->packs_dir, strerror(errno));
+    if (st == SL_OK && s->journal_fd >= 0 && fdatasync(s->journal_fd) != 0)
         st = sl_set_error(SL_ERR_IO, "%s: fsync failed: %s", s->journal_path, strerror(errno));
     s->dirty = 0;
     s->last_sync = sli_now_mono();
@@ -481,5 +674,166 @@ sl_status st_commit_object(const char *objects_dir, const char *staged, const ch
         }
     }
     *path_out = dst;
+    return SL_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Packs                                                                                      */
+
+/* Create this run's pack. With `pack_mu` held. */
+static sl_status open_pack(st_store *s) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        char name[96];
+        snprintf(name, sizeof name, "%04d%02d%02d-%02d%02d%02d-%ld-%d.pack", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, (long)getpid(), attempt);
+        char *path = sli_xasprintf("%s/%s", s->packs_dir, name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+        int err = errno;
+        free(path);
+        if (fd >= 0) {
+            s->pack_fd = fd;
+            s->pack_cur = intern_pack(s, name);
+            s->packs[s->pack_cur].size = 0;
+            s->packs[s->pack_cur].wfd = fd;
+            s->pack_len = 0;
+            return SL_OK;
+        }
+        if (err != EEXIST) return sl_set_error(SL_ERR_IO, "%s/%s: cannot create a pack: %s", s->packs_dir, name, strerror(err));
+    }
+    return sl_set_error(SL_ERR_IO, "%s: cannot find a free pack name", s->packs_dir);
+}
+
+static void put_le64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+static int hex_to_raw(const char *hex, unsigned char raw[32]) {
+    for (int i = 0; i < 32; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[2 * i + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) return -1;
+            v = v << 4 | d;
+        }
+        raw[i] = (unsigned char)v;
+    }
+    return 0;
+}
+
+sl_status st_pack_put(st_store *s, const void *data, size_t len, const char hash[SL_HASH_HEX_SIZE], const char *type,
+                      const char **pack, uint64_t *offset) {
+    unsigned char hdr[PACK_HEADER] = {'S', 'L', 'P', 'K', 0, 0, 0, 0};
+    put_le64(hdr + 8, len);
+    if (hex_to_raw(hash, hdr + 16) != 0) return sl_set_error(SL_ERR_INTERNAL, "not a SHA-256: %.64s", hash);
+    pthread_mutex_lock(&s->pack_mu);
+    sl_status st = s->pack_fd >= 0 ? SL_OK : open_pack(s);
+    if (st == SL_OK) {
+        /* entries are buffered and written in batches, always before the journal records
+         * that name them (st_flush); a kill leaves at most a torn last batch, which no
+         * record names */
+        *pack = s->packs[s->pack_cur].name;
+        *offset = s->pack_len;
+        sli_buf_put(&s->pack_buf, hdr, sizeof hdr);
+        sli_buf_put(&s->pack_buf, data, len);
+        s->pack_len += sizeof hdr + len;
+        s->packs[s->pack_cur].size = (int64_t)s->pack_len;
+        index_packed(s, s->pack_cur, *offset, hash, len, type);
+        if (s->pack_buf.len > (1u << 20)) st = flush_pack_locked(s);
+    }
+    pthread_mutex_unlock(&s->pack_mu);
+    return st;
+}
+
+/* Read descriptor of a pack, opened on first use. With `pack_mu` held. */
+static int pack_read_fd(st_store *s, uint32_t k) {
+    st_pack *p = &s->packs[k];
+    if (p->fd < 0) {
+        char *path = sli_xasprintf("%s/%s", s->packs_dir, p->name);
+        p->fd = open(path, O_RDONLY | O_CLOEXEC);
+        free(path);
+    }
+    return p->fd;
+}
+
+sl_status st_materialise(void *store, const char *path) {
+    st_store *s = store;
+    size_t n = strlen(s->objects);
+    if (!path || strncmp(path, s->objects, n) != 0 || path[n] != '/') return SL_OK;
+    const char *base = strrchr(path, '/') + 1;
+    pthread_mutex_lock(&s->pack_mu);
+    packed_entry *e = sli_map_get(&s->packed, base);
+    if (!e || e->done) {
+        pthread_mutex_unlock(&s->pack_mu);
+        return SL_OK;
+    }
+    packed_entry want = *e;
+    const char *pack = s->packs[want.pack].name;
+    sl_status fst = want.pack == s->pack_cur ? flush_pack_locked(s) : SL_OK; /* it may still be in the buffer */
+    int fd = pack_read_fd(s, want.pack);
+    pthread_mutex_unlock(&s->pack_mu);
+    if (fst != SL_OK) return fst;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == want.size) goto done; /* made by an earlier run */
+    if (fd < 0) return sl_set_error(SL_ERR_NOT_FOUND, "%s/%s: cannot open the pack holding %s: %s", s->packs_dir, pack, base, strerror(errno));
+    unsigned char *buf = malloc(PACK_HEADER + want.size + 1);
+    if (!buf) return sl_set_error(SL_ERR_NOMEM, "out of memory reading %s from %s", base, pack);
+    size_t got = 0, total = PACK_HEADER + want.size;
+    while (got < total) {
+        ssize_t r = pread(fd, buf + got, total - got, (off_t)(want.offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    unsigned char raw[32];
+    char hex[SL_HASH_HEX_SIZE];
+    int ok = got == total && memcmp(buf, "SLPK\0\0\0\0", 8) == 0 && get_le64(buf + 8) == want.size && hex_to_raw(want.hash, raw) == 0 &&
+             memcmp(buf + 16, raw, 32) == 0;
+    if (ok) {
+        sl_sha256_hex(buf + PACK_HEADER, want.size, hex);
+        ok = memcmp(hex, want.hash, SL_HASH_HEX_SIZE - 1) == 0;
+    }
+    if (!ok) {
+        free(buf);
+        return sl_set_error(SL_ERR_IO, "%s/%s: the entry at offset %llu does not hold artifact %s (the pack is damaged); "
+                            "delete %s to recompute what it held", s->packs_dir, pack, (unsigned long long)want.offset, base, s->root);
+    }
+    /* temporary name unique to this thread, then an atomic rename: a reader never sees a part */
+    char *tmp = sli_xasprintf("%s.%ld.%lx.tmp", path, (long)getpid(), (unsigned long)pthread_self());
+    sl_status st = SL_OK;
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0 && errno == ENOENT) {
+        char *sub = sli_dirname(path);
+        sli_mkdirs(sub, 0755);
+        free(sub);
+        out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    }
+    if (out < 0) st = sl_set_error(SL_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    for (size_t w = 0; st == SL_OK && w < want.size;) {
+        ssize_t r = write(out, buf + PACK_HEADER + w, want.size - w);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) st = sl_set_error(SL_ERR_IO, "%s: cannot write: %s", tmp, r < 0 ? strerror(errno) : "no progress");
+        else w += (size_t)r;
+    }
+    if (out >= 0 && close(out) != 0 && st == SL_OK) st = sl_set_error(SL_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    if (st == SL_OK && rename(tmp, path) != 0) st = sl_set_error(SL_ERR_IO, "cannot move %s into the store: %s", tmp, strerror(errno));
+    if (st != SL_OK) unlink(tmp);
+    free(tmp);
+    free(buf);
+    if (st != SL_OK) return st;
+done:
+    pthread_mutex_lock(&s->pack_mu);
+    e->done = 1;
+    pthread_mutex_unlock(&s->pack_mu);
     return SL_OK;
 }

@@ -14,6 +14,11 @@
  *   journal              append-only, one line per finished step (the cache index)
  *   hashes               append-only memo of input files' content hashes by metadata
  *   store/ab/<hash><ext> artifacts, named by the SHA-256 of their content (immutable)
+ *   store/packs/<name>.pack  small artifacts an op gave from memory, appended one after another
+ *                        (one pack per run that made any); the journal says where each is.
+ *                        They become files under store/ab/ when something asks for the path.
+ *                        Each entry: "SLPK", u32 0, u64 size (little-endian), the 32-byte
+ *                        SHA-256, then the bytes.
  *   tmp/                 staging areas of running steps (emptied when a run starts)
  *   runs/<run-id>/       per-run trace.tsv, logs/, plan and events
  */
@@ -23,6 +28,8 @@ typedef struct st_output {
     const char *port, *type;
     char hash[SL_HASH_HEX_SIZE];
     uint64_t size;
+    const char *pack;       /* NULL: a file in the store; else the pack (file name) holding it */
+    uint64_t offset;        /* where its entry starts in the pack */
 } st_output;
 
 typedef struct st_record {
@@ -57,14 +64,20 @@ const char *st_objects_dir(const st_store *s);
 /* Record for a cache key whose outputs are all present in the store, or NULL. */
 const st_record *st_lookup(st_store *s, const char *key);
 
-/* Most recent record of a step id (whatever its key), or NULL. */
+/* Most recent record of a step id (whatever its key), or NULL. Records appended by this
+ * process have an empty `parts`; those loaded from the journal have it. */
 const st_record *st_latest_for_step(const st_store *s, const char *step);
 
-/* Append a record (deep-copied) to the journal and the in-memory index. Thread-safe. The
- * journal is fsync'd in groups: at most every 50 ms, and by st_sync. */
+/* Add a record (deep-copied) to the in-memory index at once, and to the journal file at the
+ * next st_flush (records are buffered: a kill before then only means those steps run again).
+ * Thread-safe. */
 sl_status st_append(st_store *s, const st_record *r);
 
-/* fsync the journal now. */
+/* Write buffered pack entries, then buffered records; fsync both if the last fsync was more
+ * than 50 ms ago. The engine calls it after each batch of finished steps. */
+sl_status st_flush(st_store *s);
+
+/* Flush and fsync now. */
 sl_status st_sync(st_store *s);
 
 /* Content hash of an input file or folder given by path. Regular files whose size, times,
@@ -81,5 +94,19 @@ char *st_object_path(const char *objects_dir, const char *hash, const char *type
  * that does not hold the store open. `*path_out` (malloc'd) is the object's path. */
 sl_status st_commit_object(const char *objects_dir, const char *staged, const char *type,
                            char hash[SL_HASH_HEX_SIZE], uint64_t *size_out, char **path_out);
+
+/* Largest artifact kept in a pack rather than as a file of its own. */
+#define ST_PACK_MAX (64u << 10)
+
+/* Append a small artifact (its content's SHA-256 already computed) to this run's pack, and
+ * make its object path (st_object_path) resolvable by st_materialise. Thread-safe. `*pack`
+ * (owned by the store) and `*offset` are what st_output records. */
+sl_status st_pack_put(st_store *s, const void *data, size_t len, const char hash[SL_HASH_HEX_SIZE], const char *type,
+                      const char **pack, uint64_t *offset);
+
+/* Make a path in the store exist as a file if it names a packed artifact (reading it back from
+ * its pack, checking its hash, writing the file atomically). Any other path is left alone.
+ * Thread-safe; the signature fits sl_op_ctx.materialise. */
+sl_status st_materialise(void *store, const char *path);
 
 #endif

@@ -35,7 +35,7 @@ static int find_col(const wf_workflow *wf, int *line, const char *needle) {
         if (le - ls > 8192) le = ls + 8192;
         /* the last occurrence on the line is the one nearest the node */
         for (const char *q = le - (ptrdiff_t)nlen; q >= ls; q--) {
-            if (memcmp(q, needle, nlen) == 0 && (q == ls || q[-1] == ' ' || q[-1] == '\t' || q[-1] == '<' || needle[0] == '<')) {
+            if (*q == needle[0] && memcmp(q, needle, nlen) == 0 && (q == ls || q[-1] == ' ' || q[-1] == '\t' || q[-1] == '<' || needle[0] == '<')) {
                 *line = l;
                 return (int)(q - ls) + 1;
             }

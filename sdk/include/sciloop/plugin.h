@@ -182,6 +182,16 @@ struct sl_host {
     /* Publish a small named value (declared in the op's `values`), e.g. "verdict" ->
      * "supported". Values are cached with the outputs and readable by loop conditions. */
     sl_status (*set_value)(sl_op_ctx *ctx, const char *name, const char *value);
+
+    /* --- since ABI 1.1 (check host->abi_minor >= 1, or struct_size) --- */
+    /* Give a file-shaped output port its whole content from memory, instead of creating the
+     * file at output_path (doing both fails the step). A second call replaces the first. The
+     * bytes are copied; the artifact is the same as if written to the file, with the same
+     * hash. The point is cost: when the step runs inline, outputs of up to 64 KiB are appended
+     * to a pack file in the store instead of becoming one file each, and become files only
+     * when something asks for their path. Returns SL_ERR_NOT_FOUND for an unknown port,
+     * SL_ERR_TYPE for a directory-shaped one, SL_ERR_NOMEM. */
+    sl_status (*write_output)(sl_op_ctx *ctx, const char *port, const void *data, size_t size);
 };
 
 /* Convenience for plugin authors: declare the entry point with the right visibility. */

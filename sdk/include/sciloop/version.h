@@ -13,7 +13,7 @@
 /* Plugin ABI implemented by these headers. A host refuses a plugin whose major differs;
  * minors only append fields (readers check struct_size before touching a newer field). */
 #define SL_ABI_MAJOR 1
-#define SL_ABI_MINOR 0
+#define SL_ABI_MINOR 1 /* 1.1 added sl_host.write_output */
 
 /* SL_API marks the functions a sciloop shared library exports; everything else is hidden.
  * SL_PLUGIN_EXPORT marks the one entry symbol a plugin exports. */

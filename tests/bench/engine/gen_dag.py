@@ -5,7 +5,8 @@ Shape, per group of 100 steps: a root fans out to 9 chains of 10 steps, the chai
 gather step (1 + 90 + 1 = 92 ... padded with a chain of 8 after the gather = 100). The group gathers
 fan in to one final step. N must be a multiple of 100; the final step makes it N + 1.
 
-usage: gen_dag.py N OUT.xml [OUT.Snakefile]
+usage: gen_dag.py [--op OP] N OUT.xml [OUT.Snakefile]
+OP (default testkit.emit) is the op every step runs.
 """
 import sys
 
@@ -35,20 +36,24 @@ def groups(n):
 
 
 def main():
-    n = int(sys.argv[1])
-    xml_path = sys.argv[2]
-    smk_path = sys.argv[3] if len(sys.argv) > 3 else None
+    args = sys.argv[1:]
+    op = "testkit.emit"
+    if args[:1] == ["--op"]:
+        op, args = args[1], args[2:]
+    n = int(args[0])
+    xml_path = args[1]
+    smk_path = args[2] if len(args) > 2 else None
     tails = []
     with open(xml_path, "w") as x:
         x.write('<workflow xmlns="urn:sciloop:workflow:1" name="bench">\n')
         for steps, tail in groups(n):
             tails.append(tail)
             for sid, ins in steps:
-                x.write(f'<step id="{sid}" op="testkit.touch">')
+                x.write(f'<step id="{sid}" op="{op}">')
                 for i in ins:
                     x.write(f'<input port="in" from="{i}.out"/>')
                 x.write('</step>\n')
-        x.write('<step id="final" op="testkit.touch">')
+        x.write(f'<step id="final" op="{op}">')
         for t in tails:
             x.write(f'<input port="in" from="{t}.out"/>')
         x.write('</step>\n</workflow>\n')

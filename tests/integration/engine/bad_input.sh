@@ -91,7 +91,7 @@ abi_major)
   wf f.xml <<'X'
   <step id="a" op="futureabi.x"/>
 X
-  expect_error "plugin speaks ABI 2.0 but this engine speaks ABI 1.0" "$SCILOOP" validate f.xml
+  expect_error "plugin speaks ABI 2.0 but this engine speaks ABI 1.1" "$SCILOOP" validate f.xml
   expect_ok "$SCILOOP" plugins
   expect_contains "$T/out" "not loaded: $TEST_PLUGINS/bad_abi/bad_abi.so: plugin speaks ABI 2.0" ;;
 no_entry)

@@ -9,7 +9,8 @@
 #include <sciloop/sciloop.h>
 
 /* out = SHA-256 over (value, every input's content hash): a deterministic function of the
- * inputs, so re-runs and resumed runs must produce identical bytes. */
+ * inputs, so re-runs and resumed runs must produce identical bytes. It reads every input by
+ * path and gives its output from memory, so packed artifacts are read back in every test. */
 static sl_status noop_run(const sl_host *h, sl_op_ctx *ctx) {
     const char *value = h->param(ctx, "value");
     size_t n = h->input_count(ctx, "in");
@@ -30,21 +31,41 @@ static sl_status noop_run(const sl_host *h, sl_op_ctx *ctx) {
     sl_sha256_hex(acc, len, out);
     free(acc);
     out[SL_HASH_HEX_SIZE - 1] = '\n';
-    out[SL_HASH_HEX_SIZE] = '\0';
-    FILE *f = fopen(h->output_path(ctx, "out"), "w");
-    if (!f) return h->fail(ctx, SL_ERR_IO, "cannot write %s", h->output_path(ctx, "out"));
-    fputs(out, f);
-    fclose(f);
+    if (h->write_output(ctx, "out", out, SL_HASH_HEX_SIZE) != SL_OK) return h->fail(ctx, sl_last_status(), "%s", sl_last_error());
     return SL_OK;
 }
 
-/* The cheapest op there is: writes the param value to its output and reads nothing, so a
- * benchmark of it measures the engine alone. */
+/* Writes the param value to its output file and reads nothing: a benchmark of it measures the
+ * engine plus one small file per step. */
 static sl_status touch_run(const sl_host *h, sl_op_ctx *ctx) {
     FILE *f = fopen(h->output_path(ctx, "out"), "w");
     if (!f) return h->fail(ctx, SL_ERR_IO, "cannot write %s", h->output_path(ctx, "out"));
     fputs(h->param(ctx, "value"), f);
     fclose(f);
+    return SL_OK;
+}
+
+/* The cheapest op there is: gives the param value as its output from memory and reads
+ * nothing, so a benchmark of it measures the engine alone. */
+static sl_status emit_run(const sl_host *h, sl_op_ctx *ctx) {
+    const char *v = h->param(ctx, "value");
+    if (h->write_output(ctx, "out", v, strlen(v)) != SL_OK) return h->fail(ctx, sl_last_status(), "%s", sl_last_error());
+    return SL_OK;
+}
+
+/* Misuses write_output as the engine must refuse: `mode` "both" also writes the file,
+ * "dir" gives a directory port from memory. */
+static sl_status misuse_run(const sl_host *h, sl_op_ctx *ctx) {
+    const char *mode = h->param(ctx, "mode");
+    if (strcmp(mode, "dir") == 0) {
+        if (h->write_output(ctx, "dir", "x", 1) != SL_OK) return h->fail(ctx, sl_last_status(), "%s", sl_last_error());
+        return SL_OK;
+    }
+    FILE *f = fopen(h->output_path(ctx, "out"), "w");
+    if (!f) return h->fail(ctx, SL_ERR_IO, "cannot write %s", h->output_path(ctx, "out"));
+    fputs("file", f);
+    fclose(f);
+    if (h->write_output(ctx, "out", "memory", 6) != SL_OK) return h->fail(ctx, sl_last_status(), "%s", sl_last_error());
     return SL_OK;
 }
 
@@ -115,6 +136,7 @@ static const sl_port_desc any_in[] = {PORT("in", "any", SL_PORT_OPTIONAL | SL_PO
 static const sl_port_desc file_out[] = {PORT("out", "file", 0, "a digest of the value and inputs")};
 static const sl_port_desc prev_in[] = {PORT("previous", "file", SL_PORT_OPTIONAL, "the previous round's count")};
 static const sl_port_desc table_out[] = {PORT("table", "table", 0, "a small CSV table")};
+static const sl_port_desc file_dir_out[] = {PORT("out", "file", 0, "a file"), PORT("dir", "dir", 0, "a folder")};
 static const sl_port_desc graph_in[] = {PORT("graph", "graph", 0, "a graph"), PORT("in", "any", SL_PORT_OPTIONAL | SL_PORT_MULTI, "anything")};
 
 static const sl_param_desc noop_params[] = {
@@ -123,6 +145,9 @@ static const sl_param_desc noop_params[] = {
 static const sl_param_desc sleep_params[] = {
     {.struct_size = sizeof(sl_param_desc), .name = "value", .type = SL_PARAM_STRING, .default_value = "", .doc = "mixed into the output"},
     {.struct_size = sizeof(sl_param_desc), .name = "seconds", .type = SL_PARAM_FLOAT, .default_value = "1", .min = "0", .max = "3600", .doc = "how long"},
+};
+static const sl_param_desc misuse_params[] = {
+    {.struct_size = sizeof(sl_param_desc), .name = "mode", .type = SL_PARAM_STRING, .default_value = "both", .doc = "both or dir"},
 };
 static const sl_param_desc fail_params[] = {
     {.struct_size = sizeof(sl_param_desc), .name = "value", .type = SL_PARAM_STRING, .default_value = "", .doc = "mixed into the output"},
@@ -135,6 +160,8 @@ static const sl_param_desc fail_params[] = {
 static const sl_op_desc ops[] = {
     OP("noop", "Digest of inputs and a value", any_in, 1, file_out, 1, noop_params, 1, SL_OP_DETERMINISTIC, noop_run, NULL),
     OP("touch", "Write the value; read nothing", any_in, 1, file_out, 1, noop_params, 1, SL_OP_DETERMINISTIC, touch_run, NULL),
+    OP("emit", "Give the value from memory; read nothing", any_in, 1, file_out, 1, noop_params, 1, SL_OP_DETERMINISTIC, emit_run, NULL),
+    OP("misuse", "Use write_output wrongly", NULL, 0, file_dir_out, 2, misuse_params, 1, 0, misuse_run, NULL),
     OP("sleep", "Sleep, checking for cancellation", any_in, 1, file_out, 1, sleep_params, 2, SL_OP_DETERMINISTIC, sleep_run, NULL),
     OP("crash", "Die with SIGSEGV", any_in, 1, file_out, 1, noop_params, 1, 0, crash_run, NULL),
     OP("fail", "Fail the first attempts", any_in, 1, file_out, 1, fail_params, 2, 0, fail_run, NULL),
