@@ -154,6 +154,7 @@ typedef struct arena_block {
 
 struct sli_arena {
     arena_block *head;
+    size_t next_cap;
 };
 
 sli_arena *sli_arena_create(void) { return sli_xcalloc(1, sizeof(sli_arena)); }
@@ -173,16 +174,19 @@ void *sli_arena_alloc(sli_arena *a, size_t n) {
     n = (n + 15) & ~(size_t)15;
     arena_block *b = a->head;
     if (!b || b->used + n > b->cap) {
-        size_t cap = n > (1u << 20) ? n : (1u << 20);
-        b = sli_xmalloc(sizeof *b + cap);
-        b->used = 0;
+        /* blocks double from 1 MiB to 64 MiB: a million-step plan takes a few dozen. They
+         * come zeroed from calloc (fresh pages from the kernel, for blocks this large), so
+         * allocations need no memset of their own */
+        size_t cap = a->next_cap ? a->next_cap : (1u << 20);
+        if (cap < (64u << 20)) a->next_cap = cap * 2;
+        if (n > cap) cap = n;
+        b = sli_xcalloc(1, sizeof *b + cap);
         b->cap = cap;
         b->next = a->head;
         a->head = b;
     }
     void *p = b->mem + b->used;
     b->used += n;
-    memset(p, 0, n);
     return p;
 }
 

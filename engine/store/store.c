@@ -32,6 +32,7 @@ typedef struct st_pack {
 typedef struct packed_entry {
     uint32_t pack;
     int done;           /* its object file is known to exist */
+    int damaged;        /* found not to hold the artifact (the journal says so: "D1" lines) */
     uint64_t offset, size;
     char hash[SL_HASH_HEX_SIZE];
 } packed_entry;
@@ -107,21 +108,41 @@ static uint32_t intern_pack(st_store *s, const char *name) {
     return s->n_packs++;
 }
 
-/* Remember where a packed artifact is, unless already known. With `pack_mu` held. */
-static void index_packed(st_store *s, uint32_t pack, uint64_t offset, const char *hash, uint64_t size, const char *type) {
-    char name[SL_HASH_HEX_SIZE + 32];
+/* "<hash><ext>": the name an artifact's object file has, which keys the packed map. */
+static void packed_name(const char *hash, const char *type, char name[SL_HASH_HEX_SIZE + 32]) {
     const char *ext = sl_artifact_type_ext(type);
     size_t el = strlen(ext);
+    if (el > 31) el = 0;
     memcpy(name, hash, SL_HASH_HEX_SIZE - 1);
-    memcpy(name + SL_HASH_HEX_SIZE - 1, ext, el < 32 ? el + 1 : 1);
-    if (el >= 32) name[SL_HASH_HEX_SIZE - 1] = '\0';
-    if (sli_map_get(&s->packed, name)) return;
-    packed_entry *e = sli_arena_alloc(s->pack_arena, sizeof *e);
+    memcpy(name + SL_HASH_HEX_SIZE - 1, ext, el);
+    name[SL_HASH_HEX_SIZE - 1 + el] = '\0';
+}
+
+/* Remember where a packed artifact is; the latest copy wins. With `pack_mu` held. */
+static void index_packed(st_store *s, uint32_t pack, uint64_t offset, const char *hash, uint64_t size, const char *type) {
+    char name[SL_HASH_HEX_SIZE + 32];
+    packed_name(hash, type, name);
+    packed_entry *e = sli_map_get(&s->packed, name);
+    if (!e) {
+        e = sli_arena_alloc(s->pack_arena, sizeof *e);
+        memcpy(e->hash, hash, SL_HASH_HEX_SIZE);
+        sli_map_put(&s->packed, sli_arena_strdup(s->pack_arena, name), e);
+    }
     e->pack = pack;
     e->offset = offset;
     e->size = size;
-    memcpy(e->hash, hash, SL_HASH_HEX_SIZE);
-    sli_map_put(&s->packed, sli_arena_strdup(s->pack_arena, name), e);
+    e->damaged = 0;
+}
+
+/* The packed entry of an output if it is known damaged at the place the output names. */
+static int packed_damaged(st_store *s, const st_output *o) {
+    char name[SL_HASH_HEX_SIZE + 32];
+    packed_name(o->hash, o->type, name);
+    pthread_mutex_lock(&s->pack_mu);
+    packed_entry *e = sli_map_get(&s->packed, name);
+    int bad = e && e->damaged && s->packs[e->pack].name == o->pack && e->offset == o->offset;
+    pthread_mutex_unlock(&s->pack_mu);
+    return bad;
 }
 
 /* The record in the store's arena. `keep_parts`: the key's text too, which only `why` reads
@@ -171,6 +192,7 @@ static void index_record(st_store *s, st_record *r) {
  *   R1 key step op time_us wall_us n_out {port type hash size}*n_out n_val {name value}*n_val parts
  *   R2 the same, with a fifth field per output: "" for a file, "<pack>:<offset>" for a packed one
  *      (written only when some output is packed, so stores of files stay readable by 0.1.0)
+ *   D1 <hash><ext> <pack>:<offset>   that pack entry was found not to hold the artifact
  *
  * Text fields escape backslash, tab, newline and carriage return as \\ \t \n \r.
  */
@@ -211,6 +233,16 @@ static size_t split_fields(char *line, char **f, size_t max) {
 static void load_line(st_store *s, char *line) {
     char *f[4096];
     size_t n = split_fields(line, f, sizeof f / sizeof f[0]);
+    if (n == 3 && strcmp(f[0], "D1") == 0) { /* a packed entry found damaged: D1 name pack:offset */
+        char *colon = strrchr(f[2], ':');
+        packed_entry *e = sli_map_get(&s->packed, f[1]);
+        if (colon && e) {
+            *colon = '\0';
+            uintptr_t k = (uintptr_t)sli_map_get(&s->pack_index, f[2]);
+            if (k && e->pack == k - 1 && e->offset == strtoull(colon + 1, NULL, 10)) e->damaged = 1;
+        }
+        return;
+    }
     if (n < 9 || f[0][0] != 'R' || (f[0][1] != '1' && f[0][1] != '2') || f[0][2]) return;
     size_t per = f[0][1] == '2' ? 5 : 4;
     st_record r = {0};
@@ -494,6 +526,7 @@ const st_record *st_lookup(st_store *s, const char *key) {
     for (size_t i = 0; i < r->n_outputs; i++) {
         if (r->outputs[i].pack) {
             if (!pack_holds(s, r->outputs[i].pack, r->outputs[i].offset + PACK_HEADER + r->outputs[i].size)) return NULL;
+            if (packed_damaged(s, &r->outputs[i])) return NULL;
             continue;
         }
         char *p = st_object_path(s->objects, r->outputs[i].hash, r->outputs[i].type);
@@ -805,8 +838,18 @@ sl_status st_materialise(void *store, const char *path) {
     }
     if (!ok) {
         free(buf);
+        /* remembered in the journal: from the next run on, the records naming this entry are
+         * not trusted, so the step that made it runs again */
+        pthread_mutex_lock(&s->pack_mu);
+        if (e->pack == want.pack && e->offset == want.offset) e->damaged = 1;
+        pthread_mutex_unlock(&s->pack_mu);
+        if (s->journal_fd >= 0) {
+            pthread_mutex_lock(&s->mu);
+            sli_buf_printf(&s->journal_buf, "D1\t%s\t%s:%llu\n", base, pack, (unsigned long long)want.offset);
+            pthread_mutex_unlock(&s->mu);
+        }
         return sl_set_error(SL_ERR_IO, "%s/%s: the entry at offset %llu does not hold artifact %s (the pack is damaged); "
-                            "delete %s to recompute what it held", s->packs_dir, pack, (unsigned long long)want.offset, base, s->root);
+                            "the step that made it runs again next time", s->packs_dir, pack, (unsigned long long)want.offset, base);
     }
     /* temporary name unique to this thread, then an atomic rename: a reader never sees a part */
     char *tmp = sli_xasprintf("%s.%ld.%lx.tmp", path, (long)getpid(), (unsigned long)pthread_self());

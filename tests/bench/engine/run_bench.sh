@@ -2,14 +2,17 @@
 # run_bench.sh BUILD_DIR — engine overhead benchmarks, and sciloop vs Snakemake (--dry-run) on the same DAG shape, in one run.
 #
 #   inline plan+run of a 100,000-step DAG (chains, fan-out, fan-in), µs per step     bar <= 20
+#     (and the same with an op that writes a file per step, for what the file system adds)
 #   planning alone of a 1,000,000-step DAG (sciloop validate), seconds                bar <= 10
 #   local executor overhead per step (worker process per step), ms                    bar <= 2
 #   snakemake --dry-run / sciloop run --dry-run at 10,000 steps, wall-time ratio      goal >= 100
 #
-# The DAGs come from gen_dag.py; the no-op op is testkit.touch (tests/integration/engine/plugins).
+# The DAGs come from gen_dag.py; the no-op op is testkit.emit (tests/integration/engine/plugins), which gives its
+# output from memory (host->write_output), so the inline executor packs it instead of creating a file;
+# testkit.touch is the same op writing a file at its output path.
 # Snakemake is installed from PyPI into BUILD_DIR/bench-venv on first use.
-# WORK (default: a folder under BUILD_DIR) is where stores and DAG files go: its file system matters,
-# since every step writes one file.
+# WORK (default: a folder under BUILD_DIR) is where stores and DAG files go: its file system matters
+# for the touch line, where every step writes one file.
 set -euo pipefail
 BUILD=$(realpath "${1:?usage: run_bench.sh BUILD_DIR}")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,9 +29,12 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 timed() { local t0; t0=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - t0 )); }
 
 python3 "$HERE/gen_dag.py" 100000 d100k.xml
+python3 "$HERE/gen_dag.py" --op testkit.touch 100000 t100k.xml
 python3 "$HERE/gen_dag.py" 1000000 d1m.xml
 python3 "$HERE/gen_dag.py" 1000 d1k.xml
 python3 "$HERE/gen_dag.py" 10000 d10k.xml Snakefile
+# the generated files (about 170 MB) are written back now, not while the engine is being timed
+sync
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), work dir on $(df -T . | awk 'NR==2 {print $2}'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -38,14 +44,10 @@ echo "inline, 100,001 steps, plan + run:  ${ms} ms  = ${inline_us} µs/step   (b
 ms=$(timed "$SCILOOP" run -q --executor inline --jobs "$(nproc)" d100k.xml --workdir w100k)
 echo "inline, 100,001 steps, all cached:  ${ms} ms  = $(awk -v ms="$ms" 'BEGIN {printf "%.1f", ms * 1000 / 100001}') µs/step"
 
-cc -O2 -o fs_floor "$HERE/fs_floor.c"
-mkdir floor
-floor=$(./fs_floor "$WORK/floor" 100000)
-echo "file-system floor here (create, write, stat, read, rename one small file): ${floor} µs/file"
-
 plan_ms=$(timed "$SCILOOP" validate d1m.xml)
 peak=$( { /usr/bin/time -f "%M" "$SCILOOP" validate d1m.xml >/dev/null; } 2>&1 | tail -1)
 echo "plan only, 1,000,001 steps:         ${plan_ms} ms, peak RSS $((peak / 1024)) MiB   (bar <= 10000 ms)"
+
 
 in_ms=$(timed "$SCILOOP" run -q --executor inline --jobs 1 d1k.xml --workdir w1k-inline)
 lo_ms=$(timed "$SCILOOP" run -q --executor local --jobs 1 d1k.xml --workdir w1k-local)
@@ -60,3 +62,13 @@ smk_ms=$(cd smk && timed "$venv/bin/snakemake" --dry-run --cores 1 --quiet)
 our_ms=$(timed "$SCILOOP" run --dry-run d10k.xml)
 [ "$our_ms" -gt 0 ] || our_ms=1
 echo "dry run, 10,001 steps: snakemake $("$venv/bin/snakemake" --version) ${smk_ms} ms, sciloop ${our_ms} ms: sciloop is $(awk -v a="$smk_ms" -v b="$our_ms" 'BEGIN {printf "%.0f", a / b}')x faster   (goal >= 100x)"
+
+# steps that write a file each: what the file system adds (last: their write-back would slow
+# whatever came after)
+ms=$(timed "$SCILOOP" run -q --executor inline --jobs "$(nproc)" t100k.xml --workdir t100k)
+echo "inline, 100,001 steps, a file each: ${ms} ms  = $(awk -v ms="$ms" 'BEGIN {printf "%.1f", ms * 1000 / 100001}') µs/step   (testkit.touch)"
+
+cc -O2 -o fs_floor "$HERE/fs_floor.c"
+mkdir floor
+floor=$(./fs_floor "$WORK/floor" 100000)
+echo "file-system floor here (create, write, stat, read, rename one small file): ${floor} µs/file"

@@ -64,20 +64,7 @@ touch -d '2 hours ago' old.txt
 expect_ok "$SCILOOP" run m.xml
 expect_contains "$T/err" "1 ran, 0 reused"
 
-# the store holds only whole objects named by their content
-for obj in $(find .sciloop/store -type f); do
-  h=$(basename "$obj"); h=${h%%.*}
-  [ "$(sha256sum "$obj" | cut -c1-64)" = "$h" ] || fail "store object $obj does not match its name"
-done
-# every journal record is whole: "R1", tab-separated fields, its output hashes name store objects
-python3 - <<'P' || fail "journal records are not well formed"
-import os
-for line in open('.sciloop/journal'):
-    f = line.rstrip('\n').split('\t')
-    assert f[0] == 'R1' and len(f[1]) == 64, f[:2]
-    n_out = int(f[6])
-    for i in range(n_out):
-        port, typ, h, size = f[7 + 4 * i: 11 + 4 * i]
-        assert os.path.exists(f'.sciloop/store/{h[:2]}/{h}'), h
-P
+# the store holds only whole objects named by their content, and every journal record is whole
+# and names artifacts the store holds
+python3 "$SCILOOP_SOURCE_DIR/tests/integration/engine/check_store.py" .sciloop || fail "the store or journal is not whole"
 finish
