@@ -186,8 +186,8 @@ static void index_record(st_store *s, st_record *r) {
 }
 
 /*
- * Journal records are single lines of tab-separated fields (so a record is one write(2), and a
- * line without its final newline is a record cut short by a kill):
+ * Journal records are single lines of tab-separated fields (written a batch at a time; a line
+ * without its final newline is a record cut short by a kill):
  *
  *   R1 key step op time_us wall_us n_out {port type hash size}*n_out n_val {name value}*n_val parts
  *   R2 the same, with a fifth field per output: "" for a file, "<pack>:<offset>" for a packed one
