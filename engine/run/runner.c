@@ -428,11 +428,18 @@ static void job_progress(void *user, double done, double total, const char *what
     pthread_mutex_unlock(&j->mu);
 }
 
-static char *safe_name(const char *id) {
-    char *s = sli_xstrdup(id);
-    for (char *p = s; *p; p++)
+/* A step id as a file name: '/' and ' ' become '_'. */
+static void put_safe_name(sli_buf *b, const char *id) {
+    size_t at = b->len;
+    sli_buf_puts(b, id);
+    for (char *p = b->data + at; *p; p++)
         if (*p == '/' || *p == ' ') *p = '_';
-    return s;
+}
+
+static char *safe_name(const char *id) {
+    sli_buf b = {0};
+    put_safe_name(&b, id);
+    return sli_buf_take(&b);
 }
 
 static job *job_create(runner *r, uint32_t idx, int attempt) {
@@ -453,10 +460,22 @@ static job *job_create(runner *r, uint32_t idx, int attempt) {
         j->paths[k] = sli_xcalloc(s->inputs[k].n + 1, sizeof **j->paths);
         for (uint32_t i = 0; i < s->inputs[k].n; i++) j->paths[k][i] = pn_src_path(r->plan, &s->inputs[k].srcs[i]);
     }
-    j->stage = sli_xasprintf("%s/%x/%u-%d", st_tmp_dir(r->store), idx % ST_STAGING_FOLDERS, idx, attempt);
-    char *name = safe_name(s->id);
-    j->log_path = sli_xasprintf("%s/%s.log", r->log_dir, name);
-    free(name);
+    /* <tmp>/<idx % 16 in hex>/<idx>-<attempt> and <logs>/<safe id>.log, built without printf:
+     * this runs once per step */
+    static const char hex[] = "0123456789abcdef";
+    sli_buf b = {0};
+    sli_buf_puts(&b, st_tmp_dir(r->store));
+    char sub[3] = {'/', hex[idx % ST_STAGING_FOLDERS], '/'};
+    sli_buf_put(&b, sub, 3);
+    sli_buf_put_u64(&b, idx);
+    sli_buf_putc(&b, '-');
+    sli_buf_put_u64(&b, (uint64_t)attempt);
+    j->stage = sli_buf_take(&b);
+    sli_buf_puts(&b, r->log_dir);
+    sli_buf_putc(&b, '/');
+    put_safe_name(&b, s->id);
+    sli_buf_puts(&b, ".log");
+    j->log_path = sli_buf_take(&b);
     int gpus = s->gpus < r->opt->gpus ? s->gpus : r->opt->gpus;
     int cpus = s->cpus < r->opt->cpus ? s->cpus : r->opt->cpus;
     if (cpus < 1) cpus = 1;

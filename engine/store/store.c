@@ -197,15 +197,14 @@ static void index_record(st_store *s, st_record *r) {
  * Text fields escape backslash, tab, newline and carriage return as \\ \t \n \r.
  */
 static void put_escaped(sli_buf *b, const char *s) {
-    const char *run = s;
-    for (; *s; s++) {
-        const char *rep = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
-        if (!rep) continue;
-        sli_buf_put(b, run, (size_t)(s - run));
-        sli_buf_puts(b, rep);
-        run = s + 1;
+    for (;;) {
+        size_t run = strcspn(s, "\\\t\n\r");
+        sli_buf_put(b, s, run);
+        s += run;
+        if (!*s) return;
+        sli_buf_puts(b, *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : "\\r");
+        s++;
     }
-    sli_buf_put(b, run, (size_t)(s - run));
 }
 
 /* Split a line into fields in place, unescaping; returns the number of fields (at most max). */
