@@ -850,16 +850,11 @@ sl_status st_materialise(void *store, const char *path) {
         return sl_set_error(SL_ERR_IO, "%s/%s: the entry at offset %llu does not hold artifact %s (the pack is damaged); "
                             "the step that made it runs again next time", s->packs_dir, pack, (unsigned long long)want.offset, base);
     }
-    /* temporary name unique to this thread, then an atomic rename: a reader never sees a part */
-    char *tmp = sli_xasprintf("%s.%ld.%lx.tmp", path, (long)getpid(), (unsigned long)pthread_self());
+    /* written under tmp/ (emptied when a run starts, so a kill leaves nothing in the store),
+     * named for this thread, then renamed into place: a reader never sees a part */
+    char *tmp = sli_xasprintf("%s/%s.%lx.tmp", s->tmp, base, (unsigned long)pthread_self());
     sl_status st = SL_OK;
     int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0 && errno == ENOENT) {
-        char *sub = sli_dirname(path);
-        sli_mkdirs(sub, 0755);
-        free(sub);
-        out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    }
     if (out < 0) st = sl_set_error(SL_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     for (size_t w = 0; st == SL_OK && w < want.size;) {
         ssize_t r = write(out, buf + PACK_HEADER + w, want.size - w);
@@ -868,7 +863,13 @@ sl_status st_materialise(void *store, const char *path) {
         else w += (size_t)r;
     }
     if (out >= 0 && close(out) != 0 && st == SL_OK) st = sl_set_error(SL_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    if (st == SL_OK && rename(tmp, path) != 0) st = sl_set_error(SL_ERR_IO, "cannot move %s into the store: %s", tmp, strerror(errno));
+    if (st == SL_OK && rename(tmp, path) != 0) {
+        /* the fan-out folder is missing (a store cleaned by hand): create it once */
+        char *sub = sli_dirname(path);
+        sli_mkdirs(sub, 0755);
+        free(sub);
+        if (rename(tmp, path) != 0) st = sl_set_error(SL_ERR_IO, "cannot move %s into the store: %s", tmp, strerror(errno));
+    }
     if (st != SL_OK) unlink(tmp);
     free(tmp);
     free(buf);

@@ -202,6 +202,7 @@ static sl_status collect(const char *root, const char *rel, strlist *out, int de
 }
 
 SL_API sl_status sl_artifact_hash_ex(const char *path, sl_file_hash_fn fn, void *user, char hex[SL_HASH_HEX_SIZE]) {
+    if (!path) return sl_set_error(SL_ERR_INVALID, "no path to hash");
     struct stat sb;
     if (stat(path, &sb) != 0) return sl_set_error(SL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     if (!S_ISDIR(sb.st_mode)) return fn && S_ISREG(sb.st_mode) ? fn(user, path, &sb, hex) : hash_file(path, hex);

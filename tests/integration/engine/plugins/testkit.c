@@ -20,7 +20,8 @@ static sl_status noop_run(const sl_host *h, sl_op_ctx *ctx) {
     size_t len = (size_t)snprintf(acc, cap, "%s\n", value);
     for (size_t i = 0; i < n; i++) {
         char hex[SL_HASH_HEX_SIZE];
-        if (sl_artifact_hash(h->input_path(ctx, "in", i), hex) != SL_OK) {
+        const char *path = h->input_path(ctx, "in", i); /* NULL if it could not be had: failed already */
+        if (!path || sl_artifact_hash(path, hex) != SL_OK) {
             free(acc);
             return h->fail(ctx, SL_ERR_IO, "%s", sl_last_error());
         }
