@@ -73,8 +73,8 @@ const st_record *st_latest_for_step(const st_store *s, const char *step);
  * Thread-safe. */
 sl_status st_append(st_store *s, const st_record *r);
 
-/* Write buffered pack entries, then buffered records; fsync both if the last fsync was more
- * than 50 ms ago. The engine calls it after each batch of finished steps. */
+/* Write buffered pack entries, then buffered records. The engine calls it after each batch of
+ * finished steps; a thread of the store fsyncs them within 50 ms. */
 sl_status st_flush(st_store *s);
 
 /* Flush and fsync now. */
