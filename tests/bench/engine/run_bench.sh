@@ -31,6 +31,9 @@ timed() { local t0; t0=$(now_ms); "$@" >/dev/null 2>&1; echo $(( $(now_ms) - t0 
 # own measurements are taken REPS times (default 3) and the median is the figure; all are printed.
 REPS=${REPS:-3}
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# Before each group, the files the last one wrote (journals, packs, traces: hundreds of MB) are written
+# back, so that one group's write-back is not timed as part of the next.
+settle() { sync; sleep 1; }
 per_step() { awk -v ms="$1" -v n="$2" 'BEGIN {printf "%.1f", ms * 1000 / n}'; }
 
 python3 "$HERE/gen_dag.py" 100000 d100k.xml
@@ -53,12 +56,14 @@ echo "inline, 100,001 steps, plan + run:  ${ms} ms  = $(per_step "$ms" 100001) Â
 ms=$(median "${cached[@]}")
 echo "inline, 100,001 steps, all cached:  ${ms} ms  = $(per_step "$ms" 100001) Âµs/step   (runs: ${cached[*]} ms)"
 
+settle
 runs=()
 for i in $(seq "$REPS"); do runs+=("$(timed "$SCILOOP" validate d1m.xml)"); done
 peak=$( { /usr/bin/time -f "%M" "$SCILOOP" validate d1m.xml >/dev/null; } 2>&1 | tail -1)
 echo "plan only, 1,000,001 steps:         $(median "${runs[@]}") ms, peak RSS $((peak / 1024)) MiB   (bar <= 10000 ms; runs: ${runs[*]} ms)"
 
 
+settle
 runs=()
 for i in $(seq "$REPS"); do
   in_ms=$(timed "$SCILOOP" run -q --executor inline --jobs 1 d1k.xml --workdir "w1k-inline-$i")
@@ -72,11 +77,13 @@ if [ ! -x "$venv/bin/snakemake" ]; then
   python3 -m venv "$venv" && "$venv/bin/pip" install -q snakemake >/dev/null
 fi
 mkdir -p smk && mv Snakefile smk/
+settle
 smk_ms=$(cd smk && timed "$venv/bin/snakemake" --dry-run --cores 1 --quiet)
 our_ms=$(timed "$SCILOOP" run --dry-run d10k.xml)
 [ "$our_ms" -gt 0 ] || our_ms=1
 echo "dry run, 10,001 steps: snakemake $("$venv/bin/snakemake" --version) ${smk_ms} ms, sciloop ${our_ms} ms: sciloop is $(awk -v a="$smk_ms" -v b="$our_ms" 'BEGIN {printf "%.0f", a / b}')x faster   (goal >= 100x)"
 
+settle
 # steps that write a file each: what the file system adds (last: their write-back would slow
 # whatever came after)
 ms=$(timed "$SCILOOP" run -q --executor inline --jobs "$(nproc)" t100k.xml --workdir t100k)
