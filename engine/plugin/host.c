@@ -123,7 +123,9 @@ static const char *h_input_path(sl_op_ctx *c, const char *port, size_t k) {
 static const char *h_output_path(sl_op_ctx *c, const char *port) {
     int i = port ? pl_op_output(c->op, port) : -1;
     if (i < 0) return NULL;
+    pthread_mutex_lock(&c->lock); /* ops may ask from their own threads */
     c->output_asked[i] = 1;
+    pthread_mutex_unlock(&c->lock);
     return c->output_paths[i];
 }
 

@@ -42,7 +42,7 @@ struct sl_op_ctx {
     sli_progress_fn on_progress;
     sli_notice_fn on_notice;
     void *user;
-    pthread_mutex_t lock;       /* guards log, values, failure, list parsing */
+    pthread_mutex_t lock;       /* guards log, values, failure, list parsing, given outputs */
     sl_status fail_status;
     char *fail_message;
     size_t n_values;
