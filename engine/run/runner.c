@@ -215,8 +215,12 @@ typedef struct job {
     struct job *next;     /* inline queues */
     uint16_t cpus, gpus;
     uint64_t mem;
-    char parts_key[SL_HASH_HEX_SIZE];
-    char *parts;
+    char key[SL_HASH_HEX_SIZE]; /* the step's cache key, and its parts: copies, as a loop's next */
+    char *parts;                /* round may move the plan's steps while the op runs */
+    /* inline: the journal line of a successful attempt, made on the op's thread so that the
+     * engine's thread, which every step waits on, only appends it */
+    sli_buf record_line;
+    double record_time, record_wall;
 } job;
 
 typedef struct runner {
@@ -367,10 +371,11 @@ static void release_users(runner *r, uint32_t idx) {
     }
 }
 
-static void record_success(runner *r, uint32_t idx, const char *parts, const sx_result *res, double wall) {
-    pn_step *s = &r->plan->steps[idx];
-    const pl_op *op = s->op;
-    st_output *outs = sli_xcalloc(op->n_outputs + 1, sizeof *outs);
+/* The journal record of a job's successful attempt; `outs` must hold the op's outputs. Reads
+ * only the job (never the plan), so an op's thread may call it. */
+static st_record make_record(const job *j, double time, double wall, st_output *outs) {
+    const pl_op *op = j->spec.op;
+    const sx_result *res = &j->res;
     for (size_t i = 0; i < op->n_outputs; i++) {
         outs[i].port = op->outputs[i].name;
         outs[i].type = op->outputs[i].type;
@@ -379,13 +384,24 @@ static void record_success(runner *r, uint32_t idx, const char *parts, const sx_
         outs[i].pack = res->out_packs[i];
         outs[i].offset = res->out_offsets[i];
     }
-    st_record rec = {.key = s->key, .step = s->id, .op = op->name, .parts = parts, .time = sli_now_wall(), .wall = wall,
-                     .outputs = outs, .n_outputs = op->n_outputs, .value_names = (const char **)res->value_names,
-                     .value_texts = (const char **)res->value_texts, .n_values = res->n_values};
-    if (!(op->flags & SL_OP_NO_CACHE) && st_append(r->store, &rec) != SL_OK)
-        pg_note(r->pg, "warning: %s", sl_last_error());
-    free(outs);
-    pn_set_results(r->plan, idx, (const char *const *)res->out_paths, (const char(*)[SL_HASH_HEX_SIZE])res->out_hashes,
+    return (st_record){.key = j->key, .step = j->spec.step_id, .op = op->name, .parts = j->parts, .time = time, .wall = wall, .outputs = outs,
+                       .n_outputs = op->n_outputs, .value_names = (const char **)res->value_names,
+                       .value_texts = (const char **)res->value_texts, .n_values = res->n_values};
+}
+
+static void record_success(runner *r, job *j, double wall) {
+    pn_step *s = &r->plan->steps[j->step];
+    const pl_op *op = s->op;
+    const sx_result *res = &j->res;
+    if (!(op->flags & SL_OP_NO_CACHE)) {
+        st_output *outs = sli_xcalloc(op->n_outputs + 1, sizeof *outs);
+        /* inline, the op's thread already made the journal line (see pool_main) */
+        st_record rec = j->record_line.len ? make_record(j, j->record_time, j->record_wall, outs) : make_record(j, sli_now_wall(), wall, outs);
+        sl_status st = j->record_line.len ? st_append_line(r->store, &rec, j->record_line.data, j->record_line.len) : st_append(r->store, &rec);
+        if (st != SL_OK) pg_note(r->pg, "warning: %s", sl_last_error());
+        free(outs);
+    }
+    pn_set_results(r->plan, j->step, (const char *const *)res->out_paths, (const char(*)[SL_HASH_HEX_SIZE])res->out_hashes,
                    (const char *const *)res->value_names, (const char *const *)res->value_texts, res->n_values);
 }
 
@@ -501,6 +517,7 @@ static void job_destroy(job *j, const pl_op *op) {
     free(j->stage);
     free(j->log_path);
     free(j->parts);
+    sli_buf_free(&j->record_line);
     sli_buf_free(&j->rbuf);
     free(j->result_json);
     sx_result_free(&j->res);
@@ -531,6 +548,14 @@ static void *pool_main(void *arg) {
             j->res.message = sli_xstrdup("cancelled before it started");
         } else {
             sx_execute(&j->spec, &j->res);
+            if (j->res.status == SL_OK && !(j->spec.op->flags & SL_OP_NO_CACHE)) {
+                j->record_time = sli_now_wall();
+                j->record_wall = sli_now_mono() - j->start_mono;
+                st_output *outs = sli_xcalloc(j->spec.op->n_outputs + 1, sizeof *outs);
+                st_record rec = make_record(j, j->record_time, j->record_wall, outs);
+                st_format_record(&rec, &j->record_line);
+                free(outs);
+            }
         }
         pthread_mutex_lock(&r->qmu);
         int first = r->done_head == NULL;
@@ -753,7 +778,7 @@ static void job_finished(runner *r, job *j) {
     const char *status = j->res.status == SL_OK ? "ok" : sl_status_name(j->res.status);
     trace_row(r, s, j->attempt, status, j->start_wall, end, j->res.cpu, j->res.peak_rss_kb, 0);
     if (j->res.status == SL_OK) {
-        record_success(r, j->step, j->parts, &j->res, wall);
+        record_success(r, j, wall);
         s->state = PS_DONE;
         r->n_ran++;
         pg_event(r->pg, "[%zu/%u] done    %s (%s) %.2fs", r->n_done + 1, r->plan->n_steps, s->id, s->op->name, wall);
@@ -807,6 +832,7 @@ static void launch(runner *r, uint32_t idx, char *parts) {
     int attempt = s->attempt ? s->attempt : 1;
     job *j = job_create(r, idx, attempt);
     j->parts = parts;
+    memcpy(j->key, s->key, SL_HASH_HEX_SIZE);
     j->start_wall = sli_now_wall();
     j->start_mono = j->line.start = sli_now_mono();
     j->deadline = s->timeout > 0 ? j->start_mono + s->timeout : 0;

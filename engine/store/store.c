@@ -594,57 +594,67 @@ static int sync_pack(st_store *s) {
     return fd >= 0 ? fdatasync(fd) : 0;
 }
 
-sl_status st_append(st_store *s, const st_record *r) {
+void st_format_record(const st_record *r, sli_buf *out) {
     int packed = 0;
     for (size_t i = 0; i < r->n_outputs; i++) packed |= r->outputs[i].pack != NULL;
-    sli_buf b = {0};
-    sli_buf_puts(&b, packed ? "R2\t" : "R1\t");
-    put_escaped(&b, r->key);
-    sli_buf_putc(&b, '\t');
-    put_escaped(&b, r->step);
-    sli_buf_putc(&b, '\t');
-    put_escaped(&b, r->op);
-    sli_buf_putc(&b, '\t');
-    sli_buf_put_u64(&b, (uint64_t)(r->time * 1e6));
-    sli_buf_putc(&b, '\t');
-    sli_buf_put_u64(&b, (uint64_t)(r->wall * 1e6));
-    sli_buf_putc(&b, '\t');
-    sli_buf_put_u64(&b, r->n_outputs);
+    sli_buf_clear(out);
+    sli_buf_puts(out, packed ? "R2\t" : "R1\t");
+    put_escaped(out, r->key);
+    sli_buf_putc(out, '\t');
+    put_escaped(out, r->step);
+    sli_buf_putc(out, '\t');
+    put_escaped(out, r->op);
+    sli_buf_putc(out, '\t');
+    sli_buf_put_u64(out, (uint64_t)(r->time * 1e6));
+    sli_buf_putc(out, '\t');
+    sli_buf_put_u64(out, (uint64_t)(r->wall * 1e6));
+    sli_buf_putc(out, '\t');
+    sli_buf_put_u64(out, r->n_outputs);
     for (size_t i = 0; i < r->n_outputs; i++) {
-        sli_buf_putc(&b, '\t');
-        put_escaped(&b, r->outputs[i].port);
-        sli_buf_putc(&b, '\t');
-        put_escaped(&b, r->outputs[i].type);
-        sli_buf_putc(&b, '\t');
-        sli_buf_puts(&b, r->outputs[i].hash);
-        sli_buf_putc(&b, '\t');
-        sli_buf_put_u64(&b, r->outputs[i].size);
+        sli_buf_putc(out, '\t');
+        put_escaped(out, r->outputs[i].port);
+        sli_buf_putc(out, '\t');
+        put_escaped(out, r->outputs[i].type);
+        sli_buf_putc(out, '\t');
+        sli_buf_puts(out, r->outputs[i].hash);
+        sli_buf_putc(out, '\t');
+        sli_buf_put_u64(out, r->outputs[i].size);
         if (packed) {
-            sli_buf_putc(&b, '\t');
+            sli_buf_putc(out, '\t');
             if (r->outputs[i].pack) {
-                sli_buf_puts(&b, r->outputs[i].pack);
-                sli_buf_putc(&b, ':');
-                sli_buf_put_u64(&b, r->outputs[i].offset);
+                sli_buf_puts(out, r->outputs[i].pack);
+                sli_buf_putc(out, ':');
+                sli_buf_put_u64(out, r->outputs[i].offset);
             }
         }
     }
-    sli_buf_putc(&b, '\t');
-    sli_buf_put_u64(&b, r->n_values);
+    sli_buf_putc(out, '\t');
+    sli_buf_put_u64(out, r->n_values);
     for (size_t i = 0; i < r->n_values; i++) {
-        sli_buf_putc(&b, '\t');
-        put_escaped(&b, r->value_names[i]);
-        sli_buf_putc(&b, '\t');
-        put_escaped(&b, r->value_texts[i]);
+        sli_buf_putc(out, '\t');
+        put_escaped(out, r->value_names[i]);
+        sli_buf_putc(out, '\t');
+        put_escaped(out, r->value_texts[i]);
     }
-    sli_buf_putc(&b, '\t');
-    put_escaped(&b, r->parts ? r->parts : "");
-    sli_buf_putc(&b, '\n');
+    sli_buf_putc(out, '\t');
+    put_escaped(out, r->parts ? r->parts : "");
+    sli_buf_putc(out, '\n');
+}
+
+sl_status st_append_line(st_store *s, const st_record *r, const char *line, size_t len) {
     sl_status st = SL_OK;
     pthread_mutex_lock(&s->mu);
-    sli_buf_put(&s->journal_buf, b.data, b.len);
+    sli_buf_put(&s->journal_buf, line, len);
     index_record(s, copy_record(s, r, 0));
     if (s->journal_buf.len > (256u << 10)) st = flush_locked(s);
     pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+sl_status st_append(st_store *s, const st_record *r) {
+    sli_buf b = {0};
+    st_format_record(r, &b);
+    sl_status st = st_append_line(s, r, b.data, b.len);
     sli_buf_free(&b);
     return st;
 }

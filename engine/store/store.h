@@ -73,6 +73,13 @@ const st_record *st_latest_for_step(const st_store *s, const char *step);
  * Thread-safe. */
 sl_status st_append(st_store *s, const st_record *r);
 
+/* The journal line st_append writes for a record, into `out` (cleared first). Touches no
+ * store state: any thread may format records ahead of appending them with st_append_line. */
+void st_format_record(const st_record *r, sli_buf *out);
+
+/* st_append with the line st_format_record(r) made. */
+sl_status st_append_line(st_store *s, const st_record *r, const char *line, size_t len);
+
 /* Write buffered pack entries, then buffered records. The engine calls it after each batch of
  * finished steps; a thread of the store fsyncs them within 50 ms. */
 sl_status st_flush(st_store *s);
